@@ -1,0 +1,10 @@
+//! `lvtopo analyze`.
+
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("`lvtopo analyze` is not built yet")
+}

@@ -1,0 +1,10 @@
+//! `lvtopo bench`.
+
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("`lvtopo bench` is not built yet")
+}

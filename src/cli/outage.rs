@@ -1,0 +1,10 @@
+//! `lvtopo outage`.
+
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("`lvtopo outage` is not built yet")
+}

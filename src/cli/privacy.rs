@@ -1,0 +1,10 @@
+//! `lvtopo privacy`.
+
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("`lvtopo privacy` is not built yet")
+}

@@ -1,0 +1,1 @@
+//! Voltage quality and solar (use cases 2, 3, 5, 6, 12).

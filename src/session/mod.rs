@@ -1,0 +1,2 @@
+//! The review session: decisions on suggestions, manual edits, undo/redo,
+//! autosave and export of the corrections.
