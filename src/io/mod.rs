@@ -1,6 +1,7 @@
 //! Importers and exporters for the data contract (GeoPackage, GeoJSON, CSV),
 //! each producing an [`ImportReport`](report::ImportReport) that names every problem.
 
+pub mod bench;
 pub mod report;
 
 pub use report::{ImportIssue, ImportReport, Location, Severity};

@@ -9,8 +9,10 @@ pub mod network;
 pub mod phase;
 pub mod time;
 pub mod topology;
+pub mod truth;
 
 pub use measurements::*;
 pub use network::*;
 pub use phase::*;
 pub use topology::Topology;
+pub use truth::TruthRow;

@@ -1,6 +1,8 @@
 //! The desktop application (eframe/egui). Reads state and issues commands;
 //! holds no business logic.
 
+pub mod bench;
+
 use std::process::ExitCode;
 
 /// Opens the desktop application on `path`, or on the bundled sample network.
