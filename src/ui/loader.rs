@@ -1,0 +1,200 @@
+//! What "open" means in the app: sort the dropped or chosen paths into a
+//! network (GeoPackage or GeoJSON folder) and measurement files, read them
+//! with the `io` readers on a worker thread, and build everything the map
+//! needs (topology, spatial index) before handing the result to the UI.
+
+use super::state::Dataset;
+use crate::io::{ImportReport, Location};
+use crate::model::{Measurements, Network};
+use crate::progress::{Cancelled, Progress};
+use std::path::{Path, PathBuf};
+
+/// The measurement files of the data contract, by file stem.
+pub const MEASUREMENT_FILES: [&str; 6] = ["voltage", "feed_in", "voltage_events", "outage_log", "incidents", "voltage_presence"];
+
+/// The paths of one open request, sorted.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OpenPlan {
+    pub network: Option<PathBuf>,
+    pub measurements: Vec<PathBuf>,
+    /// Paths that are neither, with the reason.
+    pub ignored: Vec<(PathBuf, String)>,
+}
+
+/// Stem of a measurement file (`voltage` for `voltage.csv.gz`), if it is one.
+pub fn measurement_kind(p: &Path) -> Option<&'static str> {
+    let name = p.file_name()?.to_str()?.to_ascii_lowercase();
+    let stem = name.strip_suffix(".gz").unwrap_or(&name);
+    let stem = stem.strip_suffix(".csv")?;
+    MEASUREMENT_FILES.iter().copied().find(|k| *k == stem)
+}
+
+fn is_network_folder(p: &Path) -> bool {
+    p.is_dir() && p.join("connections.geojson").is_file()
+}
+
+/// Sorts paths: a `.gpkg` or a GeoJSON folder (or one of its `.geojson` files)
+/// is the network; contract CSVs are measurements; a network folder's own
+/// measurement files come along with it.
+pub fn plan(paths: &[PathBuf]) -> OpenPlan {
+    let mut plan = OpenPlan::default();
+    let set_network = |plan: &mut OpenPlan, p: PathBuf| {
+        if let Some(old) = plan.network.replace(p.clone()) {
+            if old != p {
+                plan.ignored.push((old, "more than one network given; the last one is opened".into()));
+            }
+        }
+    };
+    for p in paths {
+        let ext = p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+        if p.is_dir() {
+            if is_network_folder(p) {
+                set_network(&mut plan, p.clone());
+            } else {
+                plan.ignored.push((p.clone(), "folder has no connections.geojson".into()));
+            }
+        } else if ext.as_deref() == Some("gpkg") {
+            set_network(&mut plan, p.clone());
+        } else if ext.as_deref() == Some("geojson") {
+            match p.parent().filter(|d| is_network_folder(d)) {
+                Some(d) => set_network(&mut plan, d.to_path_buf()),
+                None => plan.ignored.push((p.clone(), "a GeoJSON network is a folder with stations, cables and connections.geojson".into())),
+            }
+        } else if measurement_kind(p).is_some() {
+            plan.measurements.push(p.clone());
+        } else {
+            plan.ignored.push((
+                p.clone(),
+                format!("not a network (.gpkg, GeoJSON folder) or a measurement file ({}.csv[.gz])", MEASUREMENT_FILES.join(", ")),
+            ));
+        }
+    }
+    if let Some(dir) = plan.network.clone().filter(|p| p.is_dir()) {
+        for kind in MEASUREMENT_FILES {
+            for name in [format!("{kind}.csv"), format!("{kind}.csv.gz")] {
+                let f = dir.join(name);
+                if f.is_file() && !plan.measurements.iter().any(|m| measurement_kind(m) == Some(kind)) {
+                    plan.measurements.push(f);
+                }
+            }
+        }
+    }
+    plan
+}
+
+/// Reads a plan. Without a network in it, the measurements are added to `current`.
+pub fn load(plan: &OpenPlan, current: Option<&Dataset>, progress: &dyn Progress) -> Result<Dataset, String> {
+    let mut report = ImportReport::default();
+    for (p, why) in &plan.ignored {
+        report.warning(&p.display().to_string(), Location::File, None, format!("not opened: {why}"));
+    }
+    let (network, name, mut measurements, mut measurement_paths) = match (&plan.network, current) {
+        (Some(path), _) => {
+            progress.set(0.05, "reading the network");
+            let net = read_network(path, &mut report)?;
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
+            (net, name, Measurements::default(), Vec::new())
+        }
+        (None, Some(ds)) => {
+            report = (*ds.report).clone();
+            for (p, why) in &plan.ignored {
+                report.warning(&p.display().to_string(), Location::File, None, format!("not opened: {why}"));
+            }
+            ((*ds.network).clone(), ds.name.clone(), (*ds.measurements).clone(), ds.measurement_paths.clone())
+        }
+        (None, None) => return Err("open a network first (a .gpkg file or a folder with connections.geojson)".into()),
+    };
+    if progress.is_cancelled() {
+        return Err(Cancelled.to_string());
+    }
+    for (k, p) in plan.measurements.iter().enumerate() {
+        progress.set(0.2 + 0.6 * k as f32 / plan.measurements.len() as f32, &format!("reading {}", p.display()));
+        read_measurement(p, &network, &mut measurements, &mut report, progress)?;
+        if progress.is_cancelled() {
+            return Err(Cancelled.to_string());
+        }
+        measurement_paths.retain(|m| measurement_kind(m) != measurement_kind(p));
+        measurement_paths.push(p.clone());
+    }
+    progress.set(0.85, "building the map");
+    let mut ds = Dataset::from_parts(name, network, measurements, report);
+    ds.network_path = plan.network.clone().or_else(|| current.and_then(|c| c.network_path.clone()));
+    ds.measurement_paths = measurement_paths;
+    progress.set(1.0, "ready");
+    Ok(ds)
+}
+
+fn read_network(path: &Path, _report: &mut ImportReport) -> Result<Network, String> {
+    Err(format!("{}: reading networks needs the io readers, which this build does not have yet", path.display()))
+}
+
+fn read_measurement(
+    path: &Path,
+    _net: &Network,
+    _m: &mut Measurements,
+    _report: &mut ImportReport,
+    _progress: &dyn Progress,
+) -> Result<(), String> {
+    Err(format!("{}: reading measurements needs the io readers, which this build does not have yet", path.display()))
+}
+
+/// Where the bundled sample network is: `$LVTOPO_SAMPLE`, or `sample-networks/town`
+/// next to the executable (or up to four folders above it), the working folder,
+/// or the source tree this binary was built from.
+pub fn find_sample() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("LVTOPO_SAMPLE").map(PathBuf::from).filter(|p| p.exists()) {
+        return Some(p);
+    }
+    let rel = Path::new("sample-networks").join("town");
+    let mut roots: Vec<PathBuf> = Vec::new();
+    if let Ok(exe) = std::env::current_exe() {
+        roots.extend(exe.ancestors().skip(1).take(5).map(Path::to_path_buf));
+    }
+    if let Ok(cwd) = std::env::current_dir() {
+        roots.push(cwd);
+    }
+    roots.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    roots.into_iter().map(|r| r.join(&rel)).find(|p| is_network_folder(p) || p.with_extension("gpkg").is_file())
+}
+
+/// The generated layout the app opens when no sample network is found.
+pub fn generated_fallback() -> Dataset {
+    let net = super::synthetic::layout(600, 200, 1);
+    let mut report = ImportReport::default();
+    report.warning(
+        "sample-networks/town",
+        Location::File,
+        None,
+        "sample network not found: showing a generated layout without measurements (open a network with File > Open)",
+    );
+    Dataset::from_parts("generated layout", net, Measurements::default(), report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn measurement_files_are_recognised_by_name() {
+        assert_eq!(measurement_kind(Path::new("/x/voltage.csv.gz")), Some("voltage"));
+        assert_eq!(measurement_kind(Path::new("Outage_Log.CSV")), Some("outage_log"));
+        assert_eq!(measurement_kind(Path::new("voltage.txt")), None);
+        assert_eq!(measurement_kind(Path::new("notes.csv")), None);
+    }
+
+    #[test]
+    fn plan_sorts_folder_and_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let net = dir.path().join("town");
+        std::fs::create_dir(&net).unwrap();
+        std::fs::write(net.join("connections.geojson"), "{}").unwrap();
+        std::fs::write(net.join("voltage.csv.gz"), "").unwrap();
+        let other = dir.path().join("readme.txt");
+        std::fs::write(&other, "").unwrap();
+        let p = plan(&[net.join("connections.geojson"), other.clone()]);
+        assert_eq!(p.network.as_deref(), Some(net.as_path()));
+        assert_eq!(p.measurements, vec![net.join("voltage.csv.gz")]);
+        assert_eq!(p.ignored.len(), 1);
+        assert_eq!(p.ignored[0].0, other);
+    }
+}

@@ -1,0 +1,7 @@
+//! The built-in panels, one file each.
+
+pub mod house_numbers;
+pub mod import_report;
+pub mod inspector;
+pub mod layers;
+pub mod search;

@@ -1,0 +1,10 @@
+//! Views and map overlays contributed by other parts of lvtopo (outages,
+//! voltage quality, solar, privacy/audit). Each lives in its own file in this
+//! folder and is registered below with one line; see `docs/ui.md`.
+
+use super::view::Registry;
+
+/// Adds every contributed view and overlay to the app.
+pub fn register(registry: &mut Registry) {
+    let _ = registry;
+}
