@@ -337,3 +337,51 @@ fn power_grid_model_export_is_valid_and_loads_sit_on_corrected_phases() {
         Some(Err(e)) => panic!("power-grid-model rejected the export:\n{e}"),
     }
 }
+
+/// `ogrinfo -ro -al <file>` output, or `None` when gdal-bin is not installed
+/// (scripts/test installs it; the caller fails then, this check is not optional).
+fn ogrinfo(path: &Path) -> Option<String> {
+    let out = Command::new("ogrinfo").args(["-ro", "-al"]).arg(path).output().ok()?;
+    assert!(out.status.success(), "ogrinfo failed on {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn export_all_writes_geojson_that_gdal_reads_with_every_attribute() {
+    let (s, truth) = exported_session();
+    let dir = tempfile::tempdir().unwrap();
+    let sum = export_all(&s, dir.path(), &lvtopo::progress::NoProgress).unwrap();
+    assert!(sum.inconsistencies.is_empty() && sum.pgm_warnings.is_empty());
+    assert!(sum.files.iter().all(|f| f.exists()), "{:?}", sum.files);
+    assert_eq!(sum.changed_connections, s.changed_connections().len());
+
+    // Our own read: contract fields corrected, extra attributes kept, RD New declared.
+    let conns = dir.path().join(names::GEOJSON_DIR).join("connections.geojson");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&conns).unwrap()).unwrap();
+    assert_eq!(v["crs"]["properties"]["name"], "urn:ogc:def:crs:EPSG::28992");
+    let feats = v["features"].as_array().unwrap();
+    assert_eq!(feats.len(), truth.len());
+    for (f, t) in feats.iter().zip(&truth) {
+        let p = &f["properties"];
+        assert_eq!(p["ean"], t.ean.as_str());
+        assert_eq!(p["cable_id"], t.cable_id.as_str());
+        assert_eq!(p["feeder_id"], t.feeder_id.as_str());
+        assert_eq!(p["phase"], t.phase.to_string().as_str());
+        assert!(p["bag_id"].as_str().is_some_and(|b| b.starts_with("0363")), "{p}");
+        assert!(p.get("remark").is_some());
+        if let Some(r) = t.rotation.filter(|r| *r != Rotation::IDENTITY) {
+            assert_eq!(p["rotation"], r.to_string().as_str());
+        }
+    }
+    // An independent reader: GDAL.
+    match ogrinfo(&conns) {
+        None => panic!("ogrinfo (gdal-bin) is required: apt-get install gdal-bin"),
+        Some(info) => {
+            assert!(info.contains(&format!("Feature Count: {}", truth.len())), "{info}");
+            assert!(info.contains("Amersfoort / RD New"), "{info}");
+            for field in ["ean: String", "phase: String", "bag_id: String", "remark: String", "rotation: String"] {
+                assert!(info.contains(field), "{field} missing:\n{}", &info[..info.len().min(3000)]);
+            }
+        }
+    }
+}
