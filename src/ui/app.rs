@@ -76,13 +76,15 @@ impl LvtopoApp {
         let mut views: Vec<Box<dyn View>> = vec![
             Box::new(panels::search::SearchPanel::default()),
             Box::new(panels::inspector::InspectorPanel::default()),
+            Box::new(panels::review::ReviewPanel::default()),
             Box::new(panels::house_numbers::HouseNumbersPanel::default()),
             Box::new(panels::import_report::ImportReportPanel::default()),
         ];
         let mut registry = super::view::Registry::default();
         super::views::register(&mut registry);
         views.extend(registry.views);
-        let open = views.iter().filter(|v| v.open_by_default()).map(|v| v.id()).collect();
+        let mut open: HashSet<&'static str> = views.iter().filter(|v| v.open_by_default()).map(|v| v.id()).collect();
+        open.insert(panel_ids::LAYERS);
         let mut state = AppState::default();
         if let Some(dir) = &options.settings_dir {
             state.recent = super::settings::load_recent(dir);
@@ -116,7 +118,7 @@ impl LvtopoApp {
 
     /// Opens an in-memory dataset directly (tests, benchmark).
     pub fn open_dataset(&mut self, ds: Dataset) {
-        self.install_dataset(ds);
+        let _ = self.install_dataset(ds);
     }
 
     pub fn is_busy(&self) -> bool {
@@ -142,6 +144,8 @@ impl LvtopoApp {
         }
         if !self.started {
             self.started = true;
+            // A light theme: maps and plots read best on it, as in desktop GIS.
+            ui.ctx().set_theme(egui::Theme::Light);
             match self.options.start.clone() {
                 StartWith::Nothing => {}
                 StartWith::Sample => self.commands.push(UiCommand::OpenSample),
@@ -152,6 +156,9 @@ impl LvtopoApp {
         self.update_job_view();
         if self.is_busy() {
             ui.ctx().request_repaint_after(Duration::from_millis(100));
+        } else if self.map.tile_health() == Some(super::map::tiles::TileHealth::Loading) {
+            // Until the first tile arrives (or it is clear none will), look again now and then.
+            ui.ctx().request_repaint_after(Duration::from_millis(500));
         }
         self.handle_input(ui);
 
@@ -167,6 +174,7 @@ impl LvtopoApp {
         }
         super::chrome::drop_hint(ui);
         super::chrome::palette(self, ui, &mut commands);
+        super::chrome::restore_question(self, ui, &mut commands);
         for c in commands.take() {
             self.apply(c);
         }
@@ -274,8 +282,11 @@ impl LvtopoApp {
                                 ds.network.stations.len(),
                                 report_suffix(&ds)
                             );
-                            self.install_dataset(ds);
-                            self.state.set_message(msg);
+                            let session = self.install_dataset(ds);
+                            match session {
+                                Some(s) => self.state.set_message(format!("{msg}; {s}")),
+                                None => self.state.set_message(msg),
+                            }
                         }
                         Err(e) => self.state.set_error(format!("Could not open: {e}")),
                     }
@@ -314,17 +325,42 @@ impl LvtopoApp {
         self.state.job = job.map(|(title, p)| JobView { title, fraction: p.fraction(), stage: p.stage() });
     }
 
-    pub(super) fn install_dataset(&mut self, ds: Dataset) {
+    /// Shows `ds`; returns what happened to its review session (for the status line).
+    pub(super) fn install_dataset(&mut self, ds: Dataset) -> Option<String> {
         let had_errors = ds.report.has_errors();
         self.state.analysis = None;
         self.state.selection = Default::default();
         self.state.picking_cable_for = None;
+        // The review session travels with the network file: restore it if it fits.
+        let (session, outcome) = match &ds.network_path {
+            Some(p) => {
+                let (s, o) = crate::session::ReviewSession::open(ds.network.clone(), p);
+                (s, Some(o))
+            }
+            None => (crate::session::ReviewSession::new(ds.network.clone()), None),
+        };
+        self.state.restore_question = None;
+        if let Some(o) = &outcome {
+            use crate::session::RestoreOutcome;
+            match o {
+                RestoreOutcome::NetworkChanged { .. } | RestoreOutcome::Unreadable { .. } => {
+                    self.state.restore_question = Some(o.message());
+                }
+                RestoreOutcome::Restored { .. } => {
+                    // Restored decisions need the analysis for their evidence; they are in the session already.
+                }
+                RestoreOutcome::NoSavedSession { .. } => {}
+            }
+        }
+        self.state.session = Some(session);
+        self.state.review_generation += 1;
         self.state.dataset = Some(ds);
         self.map.reset_view();
         if had_errors {
             self.open.insert(panel_ids::IMPORT_REPORT);
             self.bottom_tab = Some(panel_ids::IMPORT_REPORT);
         }
+        outcome.map(|o| o.message())
     }
 
     pub(super) fn install_analysis(&mut self, r: AnalysisResult, elapsed: Duration) {
@@ -337,6 +373,10 @@ impl LvtopoApp {
             count(Status::SuggestChange),
             count(Status::InsufficientData)
         );
+        if let Some(s) = self.state.session.as_mut() {
+            s.set_analysis(r.clone());
+            self.state.review_generation += 1;
+        }
         self.state.analysis = Some(std::sync::Arc::new(r));
         self.state.set_message(msg);
     }

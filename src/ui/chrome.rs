@@ -28,9 +28,12 @@ pub fn menu_bar(app: &mut LvtopoApp, ui: &mut egui::Ui, q: &mut CommandQueue) {
                 });
                 ui.separator();
                 ui.menu_button("Export", |ui| {
+                    let open = app.state.session.is_some();
                     for k in ExportKind::ALL {
-                        export_item(ui, q, k, app.state.dataset.is_some());
+                        export_item(ui, q, k, open && k != ExportKind::GeoPackage);
                     }
+                    ui.separator();
+                    q.menu_item_enabled(ui, UiCommand::ExportAll, open);
                 });
                 ui.separator();
                 q.menu_item(ui, UiCommand::Quit);
@@ -75,7 +78,9 @@ pub fn menu_bar(app: &mut LvtopoApp, ui: &mut egui::Ui, q: &mut CommandQueue) {
 
 fn export_item(ui: &mut egui::Ui, q: &mut CommandQueue, k: ExportKind, enabled: bool) {
     let c = UiCommand::Export(k);
-    let r = ui.add_enabled(enabled, egui::Button::new(k.label())).on_hover_text(c.tooltip());
+    let r = ui.add_enabled(enabled, egui::Button::new(k.label())).on_hover_text(c.tooltip()).on_disabled_hover_text(
+        if k == ExportKind::GeoPackage { "The GeoPackage writer is not in this build yet" } else { "Open a network first" },
+    );
     if r.clicked() {
         q.push(c);
         ui.close();
@@ -101,6 +106,21 @@ pub fn status_bar(app: &mut LvtopoApp, ui: &mut egui::Ui, q: &mut CommandQueue) 
                 }
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if let Some(s) = &app.state.session {
+                    autosave_indicator(ui, s.save_status());
+                    let c = s.counts();
+                    if c.total + c.manual_edits > 0 {
+                        ui.label(format!(
+                            "{} pending · {} accepted · {} rejected · {} edited",
+                            c.pending,
+                            c.accepted,
+                            c.rejected,
+                            c.edited + c.manual_edits
+                        ))
+                        .on_hover_text("Suggestions of the review (status bar counts)");
+                        ui.separator();
+                    }
+                }
                 if let Some(ds) = &app.state.dataset {
                     ui.weak(format!("{} · {} connections", ds.name, ds.network.connections.len()));
                 }
@@ -116,6 +136,48 @@ pub fn status_bar(app: &mut LvtopoApp, ui: &mut egui::Ui, q: &mut CommandQueue) 
                     _ => {}
                 }
             });
+        });
+    });
+}
+
+fn autosave_indicator(ui: &mut egui::Ui, status: &crate::session::SaveStatus) {
+    use crate::session::SaveStatus;
+    match status {
+        SaveStatus::Disabled => {
+            ui.weak("not autosaved").on_hover_text("This network was not opened from a file, so the review is not autosaved");
+        }
+        SaveStatus::NotYetSaved { path } => {
+            ui.weak("autosave ready").on_hover_text(format!("Decisions are saved to {}", path.display()));
+        }
+        SaveStatus::Saved { path, at } => {
+            ui.label(format!("saved {}", at.format("%H:%M:%S"))).on_hover_text(format!("Autosaved to {}", path.display()));
+        }
+        SaveStatus::Failed { path, error } => {
+            ui.colored_label(ui.visuals().error_fg_color, "autosave failed")
+                .on_hover_text(format!("{}: {error}", path.display()));
+        }
+        SaveStatus::Paused { path, reason } => {
+            ui.colored_label(ui.visuals().warn_fg_color, "autosave paused")
+                .on_hover_text(format!("{}: {reason}", path.display()));
+        }
+    }
+    ui.separator();
+}
+
+/// Asks what to do with a saved review that no longer fits the network.
+pub fn restore_question(app: &mut LvtopoApp, ui: &mut egui::Ui, q: &mut CommandQueue) {
+    let Some(text) = app.state.restore_question.clone() else { return };
+    egui::Modal::new(egui::Id::unique("restore-question")).show(ui.ctx(), |ui| {
+        ui.set_max_width(520.0);
+        ui.heading("Saved review session");
+        ui.label(text);
+        ui.horizontal(|ui| {
+            if ui.button("Restore what still fits").clicked() {
+                q.push(UiCommand::ResolveRestore { restore: true });
+            }
+            if ui.button("Start a new session").clicked() {
+                q.push(UiCommand::ResolveRestore { restore: false });
+            }
         });
     });
 }

@@ -7,7 +7,7 @@
 //! tooltip and shortcut, which feed the menus, the keyboard handling and the
 //! command palette from one place.
 
-use crate::model::PhaseConnection;
+use crate::session::SessionCommand;
 use egui::{Key, KeyboardShortcut, Modifiers};
 use std::path::PathBuf;
 
@@ -27,7 +27,7 @@ impl ExportKind {
     pub fn label(self) -> &'static str {
         match self {
             ExportKind::GeoPackage => "Corrected connections as GeoPackage…",
-            ExportKind::GeoJson => "Corrected connections as GeoJSON…",
+            ExportKind::GeoJson => "Corrected network as GeoJSON folder…",
             ExportKind::CorrectionsCsv => "Change log corrections.csv…",
             ExportKind::PowerGridModel => "Corrected network as power-grid-model JSON…",
         }
@@ -35,7 +35,7 @@ impl ExportKind {
     pub fn file_name(self) -> &'static str {
         match self {
             ExportKind::GeoPackage => "connections_corrected.gpkg",
-            ExportKind::GeoJson => "connections_corrected.geojson",
+            ExportKind::GeoJson => "corrected-geojson",
             ExportKind::CorrectionsCsv => "corrections.csv",
             ExportKind::PowerGridModel => "network_pgm.json",
         }
@@ -81,7 +81,10 @@ pub enum UiCommand {
     CancelJob,
     // ---- selection and map
     /// Select these connections; `add` keeps the current selection.
-    Select { connections: Vec<usize>, add: bool },
+    Select {
+        connections: Vec<usize>,
+        add: bool,
+    },
     ClearSelection,
     SelectCable(Option<usize>),
     ZoomToNetwork,
@@ -93,13 +96,20 @@ pub enum UiCommand {
     SetBasemap(crate::ui::map::tiles::Basemap),
     ToggleOverlay(&'static str),
     // ---- review and edit
-    Accept(usize),
-    Reject(usize),
-    /// Back to pending (undecided).
-    ResetDecision(usize),
-    AcceptAllAbove(f64),
-    SetPhase(usize, PhaseConnection),
-    SetCable { connection: usize, cable: usize },
+    /// A review decision or manual edit, applied to the session as one undo step.
+    Review(SessionCommand),
+    /// Manual reassignment of a connection to a cable (by index), picked on the map.
+    SetCable {
+        connection: usize,
+        cable: usize,
+    },
+    /// After the network changed since the session was saved: restore what still
+    /// fits (`true`) or start a new session (`false`).
+    ResolveRestore {
+        restore: bool,
+    },
+    /// Write every export (GeoJSON, corrections.csv, power-grid-model) into a folder.
+    ExportAll,
     /// Next click on a cable on the map reassigns the connection to it.
     StartPickCable(usize),
     CancelPick,
@@ -128,6 +138,7 @@ impl UiCommand {
             UiCommand::FocusSearch,
         ];
         v.extend(ExportKind::ALL.map(UiCommand::Export));
+        v.push(UiCommand::ExportAll);
         v.push(UiCommand::ClearRecent);
         v.push(UiCommand::Quit);
         v
@@ -159,12 +170,11 @@ impl UiCommand {
             SetStyle(_) => "Change map layers".into(),
             SetBasemap(b) => format!("Background map: {}", b.label()),
             ToggleOverlay(id) => format!("Show/hide overlay {id}"),
-            Accept(_) => "Accept suggestion".into(),
-            Reject(_) => "Reject suggestion".into(),
-            ResetDecision(_) => "Back to pending".into(),
-            AcceptAllAbove(c) => format!("Accept all suggestions with confidence ≥ {c:.2}"),
-            SetPhase(_, p) => format!("Set phase to {p}"),
+            Review(c) => review_label(c),
             SetCable { .. } => "Reassign cable".into(),
+            ResolveRestore { restore: true } => "Restore the decisions that still fit".into(),
+            ResolveRestore { restore: false } => "Start a new review session".into(),
+            ExportAll => "Export everything to a folder…".into(),
             StartPickCable(_) => "Pick the cable on the map".into(),
             CancelPick => "Cancel picking".into(),
             Undo => "Undo".into(),
@@ -190,9 +200,12 @@ impl UiCommand {
             ZoomToSelection => "Fit the selected connections in the map",
             ClearSelection => "Deselect everything",
             FocusSearch => "Find a connection by EAN, by postcode and house number, or by street",
-            Accept(_) => "Accept the suggested correction",
-            Reject(_) => "Keep the GIS registration",
-            AcceptAllAbove(_) => "Accept every pending suggestion at or above this confidence (one undo step)",
+            Review(SessionCommand::Accept { .. }) => "Accept the suggested correction",
+            Review(SessionCommand::Reject { .. }) => "Keep the GIS registration",
+            Review(SessionCommand::AcceptAllAbove { .. }) => {
+                "Accept every pending suggestion at or above this confidence (one undo step)"
+            }
+            ExportAll => "Corrected network as GeoJSON, corrections.csv and power-grid-model JSON, in one folder",
             StartPickCable(_) => "Click a cable on the map to move the connection onto it",
             Undo => "Undo the last review decision or edit",
             Redo => "Redo what was undone",
@@ -230,6 +243,23 @@ impl UiCommand {
             .collect();
         v.sort_by_key(|(s, _)| std::cmp::Reverse(modifier_count(s.modifiers)));
         v
+    }
+}
+
+fn review_label(c: &SessionCommand) -> String {
+    match c {
+        SessionCommand::Accept { ids, .. } => format!("Accept {} suggestion(s)", ids.len()),
+        SessionCommand::Reject { ids, .. } => format!("Reject {} suggestion(s)", ids.len()),
+        SessionCommand::Edit { value, .. } => format!("Set own value {value}"),
+        SessionCommand::Reset { ids } => format!("Back to pending ({})", ids.len()),
+        SessionCommand::SetNote { .. } => "Change note".into(),
+        SessionCommand::AcceptAllAbove { min_confidence, .. } => {
+            format!("Accept all pending suggestions with confidence >= {min_confidence:.2}")
+        }
+        SessionCommand::SetPhase { phase, .. } => format!("Set phase to {phase}"),
+        SessionCommand::SetRotation { rotation, .. } => format!("Set meter rotation to {rotation}"),
+        SessionCommand::SetCable { cable_id, .. } => format!("Move to cable {cable_id}"),
+        SessionCommand::ClearEdit { field, .. } => format!("Remove manual {field} edit"),
     }
 }
 

@@ -32,10 +32,11 @@ impl LvtopoApp {
             OpenPaths(paths) => self.start_load(paths),
             OpenSample => match loader::find_sample() {
                 Some(p) => self.start_load(vec![p]),
-                None => {
-                    self.install_dataset(loader::generated_fallback());
-                    self.state.set_message("Sample network not found: showing a generated layout (see the import report)");
+                None if self.load_job.is_none() => {
+                    self.load_job =
+                        Some(Job::spawn("Generating the sample network", self.ctx.clone(), |p| loader::generate_sample(p)));
                 }
+                None => {}
             },
             ClearRecent => {
                 self.state.recent.clear();
@@ -80,7 +81,8 @@ impl LvtopoApp {
             ZoomToSelection => {
                 if let Some(ds) = &self.state.dataset {
                     let sel = &self.state.selection;
-                    let mut r = WorldRect::of_points(sel.connections.iter().filter_map(|&i| ds.index.connections.get(i).copied()));
+                    let mut r =
+                        WorldRect::of_points(sel.connections.iter().filter_map(|&i| ds.index.connections.get(i).copied()));
                     if let Some(c) = sel.cable {
                         r = r.union(WorldRect::of_points(ds.index.cables[c].iter().copied()));
                     }
@@ -118,10 +120,42 @@ impl LvtopoApp {
                     o.enabled = !o.enabled;
                 }
             }
-            Accept(_) | Reject(_) | ResetDecision(_) | AcceptAllAbove(_) | SetPhase(..) | SetCable { .. } | Undo | Redo => {
+            Review(cmd) => self.review(cmd),
+            SetCable { connection, cable } => {
                 self.state.picking_cable_for = None;
-                self.state.set_error("Review and edit need the review session, which this build does not have yet");
+                let Some(cable_id) = self.state.network().and_then(|n| n.cables.get(cable)).map(|c| c.id.clone()) else {
+                    return;
+                };
+                self.review(crate::session::SessionCommand::SetCable { connection, cable_id, note: None });
             }
+            Undo | Redo => {
+                let Some(s) = self.state.session.as_mut() else { return };
+                let applied = if matches!(c, Undo) { s.undo() } else { s.redo() };
+                match applied {
+                    Some(a) => self.after_review(a, if matches!(c, Undo) { "Undone" } else { "Redone" }),
+                    None => self.state.set_message(if matches!(c, Undo) { "Nothing to undo" } else { "Nothing to redo" }),
+                }
+            }
+            ResolveRestore { restore } => {
+                self.state.restore_question = None;
+                let Some(s) = self.state.session.as_mut() else { return };
+                if restore {
+                    let sum = s.restore_anyway();
+                    let skipped =
+                        if sum.skipped.is_empty() { String::new() } else { format!(", {} not restored", sum.skipped.len()) };
+                    self.state.set_message(format!("Restored {} decision(s) and {} edit(s){skipped}", sum.decisions, sum.edits));
+                } else {
+                    match s.start_fresh() {
+                        Ok(Some(old)) => {
+                            self.state.set_message(format!("New review session; the old one is kept as {}", old.display()))
+                        }
+                        Ok(None) => self.state.set_message("New review session"),
+                        Err(e) => self.state.set_error(format!("Could not put the old session file aside: {e}")),
+                    }
+                }
+                self.state.review_generation += 1;
+            }
+            ExportAll => self.export_all(),
             StartPickCable(conn) => {
                 self.state.picking_cable_for = Some(conn);
                 self.state.set_message("Click the cable to connect to (Esc cancels)");
@@ -181,7 +215,8 @@ impl LvtopoApp {
             Some(p) => format!("Opening {}", p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()),
             None => format!("Reading {} measurement file(s)", plan.measurements.len()),
         };
-        self.load_job = Some(Job::spawn(title, self.ctx.clone(), move |progress| loader::load(&plan, current.as_ref(), progress)));
+        self.load_job =
+            Some(Job::spawn(title, self.ctx.clone(), move |progress| loader::load(&plan, current.as_ref(), progress)));
     }
 
     fn start_analysis(&mut self) {
@@ -203,9 +238,113 @@ impl LvtopoApp {
         }));
     }
 
+    fn review(&mut self, cmd: crate::session::SessionCommand) {
+        let Some(s) = self.state.session.as_mut() else {
+            self.state.set_error("Open a network first");
+            return;
+        };
+        match s.apply(cmd) {
+            Ok(a) => self.after_review(a, "Done"),
+            Err(e) => self.state.set_error(format!("Not changed: {e}")),
+        }
+    }
+
+    fn after_review(&mut self, a: crate::session::Applied, verb: &str) {
+        self.state.review_generation += 1;
+        match a.autosave_error {
+            Some(e) => self.state.set_error(format!("{verb}: {} — but the autosave failed: {e}", a.description)),
+            None if a.changed == 0 => self.state.set_message(format!("{}: nothing changed", a.description)),
+            None => self.state.set_message(format!("{verb}: {}", a.description)),
+        }
+    }
+
+    /// Where an export goes: a dialog, or (without dialogs) the export folder.
+    fn export_target(&mut self, kind: Option<super::command::ExportKind>) -> Option<PathBuf> {
+        use super::command::ExportKind;
+        if !self.options.dialogs {
+            let dir = self.state.export_dir.clone()?;
+            return Some(kind.map_or(dir.clone(), |k| dir.join(k.file_name())));
+        }
+        let start = self.state.export_dir.clone();
+        let with_dir = |d: rfd::FileDialog| match &start {
+            Some(s) => d.set_directory(s),
+            None => d,
+        };
+        let picked = match kind {
+            None | Some(ExportKind::GeoJson) => self.dialog(|d| with_dir(d).set_title("Export into folder").pick_folder()),
+            Some(k) => {
+                self.dialog(|d| with_dir(d).set_file_name(k.file_name()).add_filter(k.extension(), &[k.extension()]).save_file())
+            }
+        }?;
+        let dir = if matches!(kind, None | Some(ExportKind::GeoJson)) { picked.clone() } else { picked.parent()?.to_path_buf() };
+        self.state.export_dir = Some(dir);
+        Some(match kind {
+            Some(ExportKind::GeoJson) => picked.join(ExportKind::GeoJson.file_name()),
+            _ => picked,
+        })
+    }
+
     fn export(&mut self, kind: super::command::ExportKind) {
-        let _ = kind;
-        self.state.set_error("Export needs the review session, which this build does not have yet");
+        use super::command::ExportKind;
+        use crate::session::export;
+        if self.state.session.is_none() {
+            self.state.set_error("Open a network first");
+            return;
+        }
+        let Some(path) = self.export_target(Some(kind)) else { return };
+        let s = self.state.session.as_ref().expect("checked above");
+        let result = match kind {
+            ExportKind::CorrectionsCsv => {
+                export::write_corrections_csv(s, &path).map(|rows| format!("{rows} change(s) written to {}", path.display()))
+            }
+            ExportKind::GeoJson => export::export_geojson(s, &path).map(|()| {
+                format!("Corrected network ({} changed connections) written to {}", s.changed_connections().len(), path.display())
+            }),
+            ExportKind::PowerGridModel => {
+                let mapping = path.with_extension("mapping.csv");
+                export::export_pgm(s, &path, &mapping, &export::PgmOptions::default()).map(|m| {
+                    let warn = if m.warnings.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({} assumption(s), see the mapping file)", m.warnings.len())
+                    };
+                    format!("power-grid-model input written to {} and {}{warn}", path.display(), mapping.display())
+                })
+            }
+            ExportKind::GeoPackage => Err(std::io::Error::other("the GeoPackage writer is not in this build yet; use GeoJSON")),
+        };
+        let inconsistent = s.inconsistencies().len();
+        match result {
+            Ok(msg) if inconsistent > 0 => self.state.set_message(format!(
+                "{msg}. Note: {inconsistent} corrected connection(s) have a cable, feeder and station that do not fit together"
+            )),
+            Ok(msg) => self.state.set_message(msg),
+            Err(e) => self.state.set_error(format!("Export failed: {e}")),
+        }
+    }
+
+    fn export_all(&mut self) {
+        if self.state.session.is_none() {
+            self.state.set_error("Open a network first");
+            return;
+        }
+        let Some(dir) = self.export_target(None) else { return };
+        let s = self.state.session.as_ref().expect("checked above");
+        match crate::session::export::export_all(s, &dir, &crate::progress::NoProgress) {
+            Ok(sum) => self.state.set_message(format!(
+                "Exported {} file(s) to {}: {} change(s) on {} connection(s){}",
+                sum.files.len(),
+                dir.display(),
+                sum.correction_rows,
+                sum.changed_connections,
+                if sum.inconsistencies.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {} inconsistent connection(s)", sum.inconsistencies.len())
+                }
+            )),
+            Err(e) => self.state.set_error(format!("Export failed: {e}")),
+        }
     }
 
     pub(super) fn save_recent(&mut self) {

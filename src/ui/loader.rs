@@ -58,14 +58,19 @@ pub fn plan(paths: &[PathBuf]) -> OpenPlan {
         } else if ext.as_deref() == Some("geojson") {
             match p.parent().filter(|d| is_network_folder(d)) {
                 Some(d) => set_network(&mut plan, d.to_path_buf()),
-                None => plan.ignored.push((p.clone(), "a GeoJSON network is a folder with stations, cables and connections.geojson".into())),
+                None => plan
+                    .ignored
+                    .push((p.clone(), "a GeoJSON network is a folder with stations, cables and connections.geojson".into())),
             }
         } else if measurement_kind(p).is_some() {
             plan.measurements.push(p.clone());
         } else {
             plan.ignored.push((
                 p.clone(),
-                format!("not a network (.gpkg, GeoJSON folder) or a measurement file ({}.csv[.gz])", MEASUREMENT_FILES.join(", ")),
+                format!(
+                    "not a network (.gpkg, GeoJSON folder) or a measurement file ({}.csv[.gz])",
+                    MEASUREMENT_FILES.join(", ")
+                ),
             ));
         }
     }
@@ -157,17 +162,20 @@ pub fn find_sample() -> Option<PathBuf> {
     roots.into_iter().map(|r| r.join(&rel)).find(|p| is_network_folder(p) || p.with_extension("gpkg").is_file())
 }
 
-/// The generated layout the app opens when no sample network is found.
-pub fn generated_fallback() -> Dataset {
-    let net = super::synthetic::layout(600, 200, 1);
+/// When the bundled sample is missing (a bare binary): generate the same
+/// `town` preset in memory with the simulator, so the app still opens on a
+/// network with meter reads.
+pub fn generate_sample(progress: &dyn Progress) -> Result<Dataset, String> {
+    let cfg = crate::sim::SimConfig::preset("town")?;
+    let out = crate::sim::generate(&cfg, 1, progress).map_err(|e| e.to_string())?;
     let mut report = ImportReport::default();
     report.warning(
         "sample-networks/town",
         Location::File,
         None,
-        "sample network not found: showing a generated layout without measurements (open a network with File > Open)",
+        "bundled sample network not found: generated the `town` preset in memory instead (not autosaved; open a network with File > Open)",
     );
-    Dataset::from_parts("generated layout", net, Measurements::default(), report)
+    Ok(Dataset::from_parts("town (generated)", out.network, out.measurements, report))
 }
 
 #[cfg(test)]

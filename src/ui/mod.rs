@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod loader;
 pub mod map;
 pub mod panels;
+pub mod series;
 pub mod settings;
 pub mod state;
 pub mod synthetic;

@@ -5,9 +5,10 @@
 use super::map::index::MapIndex;
 use super::map::style::MapStyle;
 use super::map::tiles::Basemap;
-use crate::analysis::AnalysisResult;
+use crate::analysis::{AnalysisResult, InferredPhase, Status};
 use crate::io::ImportReport;
 use crate::model::{Measurements, Network, Topology};
+use crate::session::{DecisionKind, Field, ReviewSession};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -94,6 +95,12 @@ pub struct AppState {
     pub picking_cable_for: Option<usize>,
     /// Last folder exports went to.
     pub export_dir: Option<PathBuf>,
+    /// The review of the open network: decisions, edits, undo, autosave.
+    pub session: Option<ReviewSession>,
+    /// Bumped on every change of the session (caches of derived views key on it).
+    pub review_generation: usize,
+    /// A saved session that does not fit the network as is: the question to ask.
+    pub restore_question: Option<String>,
 }
 
 impl Default for AppState {
@@ -109,6 +116,9 @@ impl Default for AppState {
             recent: Vec::new(),
             picking_cable_for: None,
             export_dir: None,
+            session: None,
+            review_generation: 0,
+            restore_question: None,
         }
     }
 }
@@ -119,10 +129,10 @@ impl AppState {
     }
 
     pub fn set_message(&mut self, text: impl Into<String>) {
-        self.message = Some(StatusMessage { text: text.into(), is_error: false });
+        self.message = Some(StatusMessage { text: displayable(&text.into()), is_error: false });
     }
     pub fn set_error(&mut self, text: impl Into<String>) {
-        self.message = Some(StatusMessage { text: text.into(), is_error: true });
+        self.message = Some(StatusMessage { text: displayable(&text.into()), is_error: true });
     }
 
     pub fn assignment(&self, conn: usize) -> Option<&crate::analysis::Assignment> {
@@ -134,9 +144,55 @@ impl AppState {
     /// Review state of a connection for colouring and the table.
     pub fn review_mark(&self, conn: usize) -> super::map::style::ReviewMark {
         use super::map::style::ReviewMark;
+        if let Some(s) = &self.session {
+            if Field::ALL.iter().any(|f| s.manual_edit(conn, *f).is_some()) {
+                return ReviewMark::Edited;
+            }
+            let kinds: Vec<DecisionKind> =
+                s.suggestions_for(conn).iter().filter_map(|id| s.suggestion(*id)).map(|x| x.decision.state.kind()).collect();
+            if kinds.contains(&DecisionKind::Pending) {
+                return ReviewMark::Pending;
+            }
+            if kinds.iter().any(|k| matches!(k, DecisionKind::Accepted | DecisionKind::Edited)) {
+                return ReviewMark::Accepted;
+            }
+            if !kinds.is_empty() {
+                return ReviewMark::Rejected;
+            }
+        }
         match self.assignment(conn) {
             None => ReviewMark::NotAnalysed,
             Some(a) => ReviewMark::from_status(a.status),
         }
     }
+
+    /// The phase (or meter rotation) "with corrections": the review's decisions
+    /// and edits where there are any, else `None` (as registered).
+    pub fn corrected_phase(&self, conn: usize) -> Option<InferredPhase> {
+        let s = self.session.as_ref()?;
+        let e = s.effective(conn);
+        match (e.phase, e.rotation) {
+            (crate::model::PhaseConnection::Single(p), _) => Some(InferredPhase::Single(p)),
+            (crate::model::PhaseConnection::Three, Some(r)) => Some(InferredPhase::Rotation(r)),
+            (crate::model::PhaseConnection::Three, None) => None,
+        }
+    }
+
+    /// The phase the inference found when it is sure enough to say (ok or suggest_change).
+    pub fn inferred_phase(&self, conn: usize) -> Option<InferredPhase> {
+        self.assignment(conn).filter(|a| a.status != Status::InsufficientData).and_then(|a| a.inferred_phase)
+    }
+
+    pub fn review_generation(&self) -> usize {
+        self.review_generation
+    }
+}
+
+/// Text from the core (descriptions, evidence) with the few symbols egui's
+/// built-in font lacks written out, so no glyph is ever missing.
+pub fn displayable(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_string();
+    }
+    s.replace('→', "->").replace('≥', ">=").replace('≤', "<=").replace('≈', "~").replace('−', "-").replace('✓', "ok")
 }

@@ -10,8 +10,21 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 const STREETS: [&str; 16] = [
-    "Dorpsstraat", "Kerkstraat", "Molenweg", "Schoolstraat", "Beukenlaan", "Eikenlaan", "Julianastraat", "Wilhelminalaan",
-    "Stationsweg", "Prinses Beatrixstraat", "Lindelaan", "Meidoornstraat", "Esdoornweg", "Populierenlaan", "Hoofdstraat",
+    "Dorpsstraat",
+    "Kerkstraat",
+    "Molenweg",
+    "Schoolstraat",
+    "Beukenlaan",
+    "Eikenlaan",
+    "Julianastraat",
+    "Wilhelminalaan",
+    "Stationsweg",
+    "Prinses Beatrixstraat",
+    "Lindelaan",
+    "Meidoornstraat",
+    "Esdoornweg",
+    "Populierenlaan",
+    "Hoofdstraat",
     "Parallelweg",
 ];
 
@@ -40,7 +53,8 @@ pub fn layout(connections: usize, per_station: usize, seed: u64) -> Network {
         for f in 0..n_feeders {
             let feeder_id = format!("{station_id}-F{}", f + 1);
             let street = STREETS[(s * 7 + f) % STREETS.len()];
-            let postcode = format!("{}{}{}", 6800 + (s % 199), (b'A' + (f % 26) as u8) as char, (b'A' + ((s / 199) % 26) as u8) as char);
+            let postcode =
+                format!("{}{}{}", 6800 + (s % 199), (b'A' + (f % 26) as u8) as char, (b'A' + ((s / 199) % 26) as u8) as char);
             let pairs = (here / n_feeders + usize::from(f < here % n_feeders)).div_ceil(2);
             let angle = base_angle + f as f64 * std::f64::consts::TAU / n_feeders as f64;
             let (dx, dy) = (angle.cos(), angle.sin());
@@ -92,7 +106,11 @@ pub fn layout(connections: usize, per_station: usize, seed: u64) -> Network {
                             postcode: Some(postcode.clone()),
                             meter: if rng.gen_bool(0.05) { MeterKind::Conventional } else { MeterKind::Smart },
                             pv_kwp_registered: rng.gen_bool(0.3).then(|| rng.gen_range(2.0..8.0)),
-                            capacity: if phase.is_three_phase() { Capacity { phases: 3, amps: 25 } } else { Capacity { phases: 1, amps: 35 } },
+                            capacity: if phase.is_three_phase() {
+                                Capacity { phases: 3, amps: 25 }
+                            } else {
+                                Capacity { phases: 1, amps: 35 }
+                            },
                             pos: point_from_rd(x, y),
                             extra: Default::default(),
                         });

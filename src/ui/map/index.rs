@@ -166,10 +166,7 @@ impl MapIndex {
         self.station_tree.nearest_neighbor(&p).filter(|e| e.distance_2(&p) <= max_dist * max_dist).map(|e| e.data as usize)
     }
     pub fn nearest_cable(&self, p: World, max_dist: f64) -> Option<usize> {
-        self.segment_tree
-            .nearest_neighbor(&p)
-            .filter(|e| e.distance_2(&p) <= max_dist * max_dist)
-            .map(|e| e.data.0 as usize)
+        self.segment_tree.nearest_neighbor(&p).filter(|e| e.distance_2(&p) <= max_dist * max_dist).map(|e| e.data.0 as usize)
     }
 
     pub fn feeder_index(&self, feeder_id: &str) -> Option<usize> {

@@ -50,6 +50,7 @@ pub struct MapView {
     pub last_drawn: (usize, usize),
     /// Tiles off (tests, snapshots): plain background only.
     pub tiles_enabled: bool,
+    initial_fit_frames: u8,
 }
 
 impl Default for MapView {
@@ -65,6 +66,7 @@ impl Default for MapView {
             last_transform: None,
             last_drawn: (0, 0),
             tiles_enabled: true,
+            initial_fit_frames: 3,
         }
     }
 }
@@ -82,6 +84,7 @@ impl MapView {
         self.interaction = Interaction::default();
         self.pending_fit = None;
         self.last_transform = None;
+        self.initial_fit_frames = 3;
     }
 
     pub fn hovered(&self) -> Option<Hit> {
@@ -113,8 +116,9 @@ impl MapView {
             let (c, z) = paint::fit(&r, rect.size(), MAX_FIT_ZOOM);
             self.set_view(c, z);
         }
-        if self.memory.detached().is_none() {
-            // First frame on this dataset: start on the whole network.
+        if self.memory.detached().is_none() || self.initial_fit_frames > 0 {
+            // The first frames on a dataset (while the panels around the map settle): the whole network.
+            self.initial_fit_frames = self.initial_fit_frames.saturating_sub(1);
             let (c, z) = paint::fit(&dataset.index.bounds, rect.size(), MAX_FIT_ZOOM);
             self.set_view(c, z);
         }
@@ -133,8 +137,7 @@ impl MapView {
         let mut out = PluginOut::default();
         let attribution = self.tiles.as_ref().map(|t| walkers::Tiles::attribution(t).text);
         let tiles = self.tiles.as_mut().map(|t| t as &mut dyn walkers::Tiles);
-        let plugin =
-            NetworkPlugin { state, dataset, overlays, interaction: &mut self.interaction, commands, out: &mut out };
+        let plugin = NetworkPlugin { state, dataset, overlays, interaction: &mut self.interaction, commands, out: &mut out };
         walkers::Map::new(tiles, &mut self.memory, lon_lat(center.0, center.1))
             .zoom_with_ctrl(false)
             .drag_pan_buttons(pan)
@@ -184,7 +187,13 @@ impl Plugin for NetworkPlugin<'_> {
         handle_pointer(ui, response, &frame, this.state, this.overlays, this.interaction, this.commands);
         if let (Some(start), Some(now)) = (this.interaction.box_start, response.interact_pointer_pos()) {
             let r = Rect::from_two_pos(start, now);
-            painter.rect(r, 0.0, Color32::from_rgba_unmultiplied(30, 110, 220, 40), Stroke::new(1.0, style::L1), egui::StrokeKind::Inside);
+            painter.rect(
+                r,
+                0.0,
+                Color32::from_rgba_unmultiplied(30, 110, 220, 40),
+                Stroke::new(1.0, style::L1),
+                egui::StrokeKind::Inside,
+            );
         }
         this.out.transform = Some(t);
         this.out.drawn = drawn;
@@ -372,7 +381,8 @@ fn handle_pointer(
     // Box selection with shift-drag.
     let shift = ui.input(|i| i.modifiers.shift);
     if response.drag_started_by(egui::PointerButton::Primary) && shift {
-        interaction.box_start = response.interact_pointer_pos();
+        // From where the button went down, not where the drag was recognised.
+        interaction.box_start = ui.input(|i| i.pointer.press_origin()).or(response.interact_pointer_pos());
     }
     if response.drag_stopped() {
         if let (Some(a), Some(b)) = (interaction.box_start.take(), response.interact_pointer_pos()) {
@@ -464,5 +474,11 @@ fn draw_scale_bar(ui: &Ui, t: &MapTransform) {
     painter.line_segment([p0, p0 + Vec2::new(0.0, -5.0)], stroke);
     painter.line_segment([p0 + Vec2::new(px, 0.0), p0 + Vec2::new(px, -5.0)], stroke);
     let label = if len_m >= 1000.0 { format!("{} km", len_m / 1000.0) } else { format!("{len_m} m") };
-    painter.text(p0 + Vec2::new(px / 2.0, -6.0), Align2::CENTER_BOTTOM, label, FontId::proportional(11.0), Color32::from_gray(40));
+    painter.text(
+        p0 + Vec2::new(px / 2.0, -6.0),
+        Align2::CENTER_BOTTOM,
+        label,
+        FontId::proportional(11.0),
+        Color32::from_gray(40),
+    );
 }

@@ -129,7 +129,13 @@ impl MeshBuilder {
     }
 
     pub fn disc(&mut self, c: Pos2, r: f32, color: Color32) {
-        let sides = if r < 3.0 { 8 } else if r < 6.0 { 12 } else { 20 };
+        let sides = if r < 3.0 {
+            8
+        } else if r < 6.0 {
+            12
+        } else {
+            20
+        };
         self.polygon(c, r, sides, 0.0, color);
     }
 

@@ -18,8 +18,13 @@ pub enum ColorMode {
 }
 
 impl ColorMode {
-    pub const ALL: [ColorMode; 5] =
-        [ColorMode::RegisteredPhase, ColorMode::InferredPhase, ColorMode::SuggestionStatus, ColorMode::Confidence, ColorMode::Feeder];
+    pub const ALL: [ColorMode; 5] = [
+        ColorMode::RegisteredPhase,
+        ColorMode::InferredPhase,
+        ColorMode::SuggestionStatus,
+        ColorMode::Confidence,
+        ColorMode::Feeder,
+    ];
     pub fn label(self) -> &'static str {
         match self {
             ColorMode::RegisteredPhase => "Registered phase",

@@ -40,7 +40,10 @@ pub struct PdokBrt {
 
 impl TileSource for PdokBrt {
     fn tile_url(&self, t: TileId) -> String {
-        format!("https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/{}/EPSG:3857/{}/{}/{}.png", self.variant, t.zoom, t.x, t.y)
+        format!(
+            "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/{}/EPSG:3857/{}/{}/{}.png",
+            self.variant, t.zoom, t.x, t.y
+        )
     }
     fn attribution(&self) -> Attribution {
         Attribution { text: "Kadaster", url: "https://www.pdok.nl/", logo_light: None, logo_dark: None }
@@ -114,8 +117,7 @@ impl WatchedTiles {
     pub fn health(&self) -> TileHealth {
         if self.received_any {
             TileHealth::Ok
-        } else if self.requested_any && self.inner.stats().in_progress == 0 && self.started.elapsed() > Duration::from_secs(3)
-        {
+        } else if self.requested_any && self.inner.stats().in_progress == 0 && self.started.elapsed() > Duration::from_secs(3) {
             TileHealth::Unavailable
         } else {
             TileHealth::Loading

@@ -55,13 +55,18 @@ impl View for ImportReportPanel {
                 f.dedup();
                 f
             };
-            egui::ComboBox::from_id_salt("report-file").selected_text(self.file.as_deref().unwrap_or("All files")).show_ui(ui, |ui| {
-                ui.selectable_value(&mut self.file, None, "All files");
-                for f in files {
-                    let label = f.clone();
-                    ui.selectable_value(&mut self.file, Some(f), label);
-                }
-            });
+            let lbl = ui.label("In file").id;
+            egui::ComboBox::from_id_salt("report-file")
+                .selected_text(self.file.as_deref().unwrap_or("All files"))
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.file, None, "All files");
+                    for f in files {
+                        let label = f.clone();
+                        ui.selectable_value(&mut self.file, Some(f), label);
+                    }
+                })
+                .response
+                .labelled_by(lbl);
             ui.add(egui::TextEdit::singleline(&mut self.text).hint_text("Filter text").desired_width(160.0));
         });
         if !report.files.is_empty() {

@@ -82,10 +82,14 @@ fn attributes(ui: &mut egui::Ui, c: &Connection) {
             ui.label(v);
             ui.end_row();
         };
-        row(ui, "meter", match c.meter {
-            MeterKind::Smart => "smart".into(),
-            MeterKind::Conventional => "conventional (no reads)".into(),
-        });
+        row(
+            ui,
+            "meter",
+            match c.meter {
+                MeterKind::Smart => "smart".into(),
+                MeterKind::Conventional => "conventional (no reads)".into(),
+            },
+        );
         row(ui, "capacity", c.capacity.to_string());
         row(ui, "PV registered", c.pv_kwp_registered.filter(|k| *k > 0.0).map_or("none".into(), |k| format!("{k:.1} kWp")));
         if crate::model::ean_check_digit_ok(&c.ean) {
@@ -112,15 +116,15 @@ fn comparison(ui: &mut egui::Ui, c: &Connection, a: Option<&Assignment>) {
     };
     let mark = style::ReviewMark::from_status(a.status);
     ui.horizontal(|ui| {
-        ui.colored_label(mark.color(), "●");
-        ui.strong(match a.status {
+        let text = match a.status {
             Status::Ok => "GIS registration confirmed",
             Status::SuggestChange => "The data suggest a change",
             Status::InsufficientData => "Insufficient data",
-        });
+        };
+        ui.colored_label(mark.color(), egui::RichText::new(text).strong());
     });
     if let Some(r) = &a.reason {
-        ui.weak(r);
+        ui.weak(crate::ui::state::displayable(r));
     }
     egui::Grid::new("inspector-compare").num_columns(4).striped(true).show(ui, |ui| {
         for h in ["", "GIS", "inferred", "confidence"] {
@@ -138,7 +142,7 @@ fn comparison(ui: &mut egui::Ui, c: &Connection, a: Option<&Assignment>) {
             ui.label(&gis);
             match &inf {
                 Some(v) if *v != gis && !(k == "phase" && v == "L1L2L3" && gis == "L123") => {
-                    ui.colored_label(style::SUGGEST, format!("→ {v}"));
+                    ui.colored_label(style::SUGGEST, format!("-> {v}"));
                 }
                 Some(v) => {
                     ui.label(v);
@@ -148,7 +152,12 @@ fn comparison(ui: &mut egui::Ui, c: &Connection, a: Option<&Assignment>) {
                 }
             }
             if inf.is_some() {
-                ui.add(egui::ProgressBar::new(conf as f32).desired_width(70.0).fill(style::confidence_color(conf)).text(format!("{conf:.2}")));
+                ui.add(
+                    egui::ProgressBar::new(conf as f32)
+                        .desired_width(70.0)
+                        .fill(style::confidence_color(conf))
+                        .text(format!("{conf:.2}")),
+                );
             } else {
                 ui.weak("");
             }
@@ -169,14 +178,19 @@ fn evidence(ui: &mut egui::Ui, a: &Assignment) {
                 let c = e.phase_correlation[p.index()];
                 ui.horizontal(|ui| {
                     ui.colored_label(style::phase_color(p), p.as_str());
-                    ui.add(egui::ProgressBar::new(c.max(0.0) as f32).desired_width(160.0).fill(style::phase_color(p)).text(format!("{c:.3}")));
+                    ui.add(
+                        egui::ProgressBar::new(c.max(0.0) as f32)
+                            .desired_width(160.0)
+                            .fill(style::phase_color(p))
+                            .text(format!("{c:.3}")),
+                    );
                 });
             }
         }
         scores(ui, "Feeder candidates", &e.feeder_scores);
         scores(ui, "Cable candidates", &e.cable_scores);
         for n in &e.notes {
-            ui.label(format!("• {n}"));
+            ui.label(format!("• {}", crate::ui::state::displayable(n)));
         }
         if e.points_used == 0 && e.feeder_scores.is_empty() && e.notes.is_empty() {
             ui.weak("No evidence recorded.");
@@ -227,13 +241,16 @@ impl InspectorPanel {
             ui.weak("This meter has no voltage reads.");
             return;
         }
-        let wiring_of = |k: usize| Wiring::inferred(net.connections[k].phase, state.corrected_phase(k));
+        let wiring_of =
+            |k: usize| Wiring::inferred(net.connections[k].phase, state.inferred_phase(k).or_else(|| state.corrected_phase(k)));
         let analysis_key = state.analysis.as_ref().map_or(0, |a| Arc::as_ptr(a) as usize) ^ state.review_generation();
         let key = (i, Arc::as_ptr(&ds.network) as usize, analysis_key, true);
         if self.cache.as_ref().is_none_or(|c| c.key != key) {
             let feeder = &c.feeder_id;
-            let members: Vec<(usize, Wiring)> =
-                (0..net.connections.len()).filter(|&k| &net.connections[k].feeder_id == feeder).map(|k| (k, wiring_of(k))).collect();
+            let members: Vec<(usize, Wiring)> = (0..net.connections.len())
+                .filter(|&k| &net.connections[k].feeder_id == feeder)
+                .map(|k| (k, wiring_of(k)))
+                .collect();
             let refs = phase_references(net, table, members.iter().copied(), Some(i));
             self.cache = Some(RefCache { key, refs, members: members.len() });
         }
@@ -244,7 +261,10 @@ impl InspectorPanel {
                 "Subtract the mean of all phases of the feeder: removes the MV-side variation all meters share, so the phase that moves with this meter stands out",
             );
         });
-        ui.weak(format!("Against the mean of each phase of feeder {} ({} connections, with corrections)", c.feeder_id, cache.members));
+        ui.weak(format!(
+            "Against the mean of each phase of feeder {} ({} connections, with corrections)",
+            c.feeder_id, cache.members
+        ));
         let n = table.grid.len;
         let common: Vec<f32> = (0..n)
             .map(|k| {
@@ -268,7 +288,7 @@ impl InspectorPanel {
         Plot::new(("inspector-plot", i))
             .height(260.0)
             .legend(Legend::default())
-            .y_axis_label(if detrend { "V − feeder mean" } else { "V" })
+            .y_axis_label(if detrend { "V - feeder mean" } else { "V" })
             .x_axis_formatter(|m, _| time::to_amsterdam(m.value as i64).format("%d-%m %H:%M").to_string())
             .label_formatter(|p| {
                 let pos = match p {

@@ -12,28 +12,34 @@ use crate::ui::view::OverlaySlot;
 pub fn ui(ui: &mut egui::Ui, state: &AppState, overlays: &mut [OverlaySlot], commands: &mut CommandQueue) {
     let mut st = state.style.clone();
     ui.horizontal(|ui| {
-        ui.label("Background");
-        egui::ComboBox::from_id_salt("basemap").selected_text(short(state.basemap)).show_ui(ui, |ui| {
-            for b in Basemap::ALL {
-                if ui.selectable_label(state.basemap == b, b.label()).clicked() {
-                    commands.push(UiCommand::SetBasemap(b));
+        let lbl = ui.label("Background").id;
+        egui::ComboBox::from_id_salt("basemap")
+            .selected_text(short(state.basemap))
+            .show_ui(ui, |ui| {
+                for b in Basemap::ALL {
+                    if ui.selectable_label(state.basemap == b, b.label()).clicked() {
+                        commands.push(UiCommand::SetBasemap(b));
+                    }
                 }
-            }
-        });
+            })
+            .response
+            .labelled_by(lbl);
     });
     ui.checkbox(&mut st.show_stations, "Stations");
     ui.checkbox(&mut st.show_cables, "Cables (colour per feeder)");
     ui.checkbox(&mut st.show_connections, "Connections");
     ui.add_space(4.0);
-    ui.label("Colour connections by");
-    egui::ComboBox::from_id_salt("color-mode").selected_text(st.color_mode.label()).width(ui.available_width() - 8.0).show_ui(
-        ui,
-        |ui| {
+    let lbl = ui.label("Colour connections by").id;
+    egui::ComboBox::from_id_salt("color-mode")
+        .selected_text(st.color_mode.label())
+        .width(ui.available_width() - 8.0)
+        .show_ui(ui, |ui| {
             for m in ColorMode::ALL {
                 ui.selectable_value(&mut st.color_mode, m, m.label());
             }
-        },
-    );
+        })
+        .response
+        .labelled_by(lbl);
     if st != state.style {
         commands.push(UiCommand::SetStyle(st.clone()));
     }
@@ -110,12 +116,19 @@ fn legend(ui: &mut egui::Ui, state: &AppState, mode: ColorMode) {
             }
         }
         ColorMode::SuggestionStatus => {
-            for m in [ReviewMark::Pending, ReviewMark::Accepted, ReviewMark::Rejected, ReviewMark::Edited, ReviewMark::Confirmed, ReviewMark::InsufficientData] {
+            for m in [
+                ReviewMark::Pending,
+                ReviewMark::Accepted,
+                ReviewMark::Rejected,
+                ReviewMark::Edited,
+                ReviewMark::Confirmed,
+                ReviewMark::InsufficientData,
+            ] {
                 legend_row(ui, m.color(), m.label(), false);
             }
         }
         ColorMode::Confidence => {
-            for (c, l) in [(0.95, "≥ 0.95"), (0.75, "0.75"), (0.5, "0.5"), (0.1, "< 0.25")] {
+            for (c, l) in [(0.95, ">= 0.95"), (0.75, "0.75"), (0.5, "0.5"), (0.1, "< 0.25")] {
                 legend_row(ui, style::confidence_color(c), l, false);
             }
             legend_row(ui, style::UNKNOWN, "no result", false);

@@ -12,7 +12,10 @@ const MAX_HITS: usize = 200;
 pub enum SearchHit {
     Connection(usize),
     /// All connections of a street (in one postcode area when given).
-    Street { street: String, connections: Vec<usize> },
+    Street {
+        street: String,
+        connections: Vec<usize>,
+    },
     Station(usize),
     Feeder(String),
 }
@@ -59,7 +62,8 @@ pub fn search(net: &Network, query: &str) -> Vec<SearchHit> {
     let number_matches = |c: &crate::model::Connection| match &number {
         None => true,
         Some((n, add)) => {
-            c.house_number == Some(*n) && (add.is_empty() || c.house_number_addition.as_deref().map(str::to_ascii_lowercase).as_deref() == Some(add))
+            c.house_number == Some(*n)
+                && (add.is_empty() || c.house_number_addition.as_deref().map(str::to_ascii_lowercase).as_deref() == Some(add))
         }
     };
     // Postcode (+ number), e.g. "6811 AB 12" or "6811ab".
@@ -147,7 +151,8 @@ impl View for SearchPanel {
             .id(egui::Id::unique(SEARCH_FIELD_ID))
             .hint_text("EAN, 6811AB 12, street…")
             .desired_width(f32::INFINITY);
-        ui.add(edit).on_hover_text("EAN (or part of it), postcode with house number, street with or without number, station or feeder");
+        ui.add(edit)
+            .on_hover_text("EAN (or part of it), postcode with house number, street with or without number, station or feeder");
         let key = (self.query.clone(), std::sync::Arc::as_ptr(&net) as usize);
         if self.computed_for.as_ref() != Some(&key) {
             self.hits = search(&net, &self.query);
