@@ -385,3 +385,59 @@ fn export_all_writes_geojson_that_gdal_reads_with_every_attribute() {
         }
     }
 }
+
+#[test]
+fn geopackage_export_opens_in_gdal_with_crs_layers_and_attributes() {
+    let (s, truth) = exported_session();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(names::GPKG);
+    export_gpkg(&s, &path).unwrap();
+    // A stray temp file of an interrupted earlier export must not matter either.
+    std::fs::write(dir.path().join(".corrected.gpkg.x1.tmp"), b"partial").unwrap();
+    export_gpkg(&s, &path).unwrap();
+
+    let info = ogrinfo(&path).expect("ogrinfo (gdal-bin) is required: apt-get install gdal-bin");
+    assert!(info.contains("using driver `GPKG'"), "{}", &info[..info.len().min(2000)]);
+    for (layer, geom, count) in [("stations", "Point", 2), ("cables", "Line String", 12), ("connections", "Point", truth.len())] {
+        let at = info.find(&format!("Layer name: {layer}")).unwrap_or_else(|| panic!("layer {layer} missing"));
+        let part = &info[at..];
+        assert!(part.contains(&format!("Geometry: {geom}")), "{layer}");
+        assert!(part.contains(&format!("Feature Count: {count}")), "{layer}: {}", &part[..part.len().min(1500)]);
+    }
+    assert!(info.contains("Amersfoort / RD New"), "CRS");
+    for field in [
+        "ean: String",
+        "house_number: Integer",
+        "pv_kwp_registered: Real",
+        "bag_id: String",
+        "remark: String",
+        "rotation: String",
+        "year_laid: Integer",
+    ] {
+        assert!(info.contains(field), "{field} missing");
+    }
+    // The corrected values and an original attribute of one moved connection, as GDAL reads them.
+    let moved = truth.iter().enumerate().find(|(i, t)| s.network().connections[*i].cable_id != t.cable_id).unwrap().1;
+    let out = Command::new("ogrinfo")
+        .args(["-ro", "-q", "-where", &format!("ean = '{}'", moved.ean)])
+        .arg(&path)
+        .arg("connections")
+        .output()
+        .unwrap();
+    let one = String::from_utf8_lossy(&out.stdout);
+    assert!(one.contains(&format!("cable_id (String) = {}", moved.cable_id)), "{one}");
+    assert!(one.contains(&format!("feeder_id (String) = {}", moved.feeder_id)), "{one}");
+    assert!(one.contains("bag_id (String) = 0363"), "{one}");
+    assert!(one.contains("POINT ("), "{one}");
+    assert!(out.stderr.is_empty(), "GDAL warned: {}", String::from_utf8_lossy(&out.stderr));
+
+    // GDAL's own GeoPackage conformance checker, where installed (python3-gdal, with gdal-bin).
+    let validator = Path::new("/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py");
+    if validator.exists() {
+        let v = Command::new("/usr/bin/python3").arg(validator).arg(&path).output().unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&v.stdout), String::from_utf8_lossy(&v.stderr));
+        assert!(v.status.success() && text.trim().is_empty(), "validate_gpkg.py: {text}");
+    } else {
+        eprintln!("NOTICE: GDAL's validate_gpkg.py not found: skipped the GeoPackage conformance check");
+    }
+}
