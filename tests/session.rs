@@ -441,3 +441,34 @@ fn geopackage_export_opens_in_gdal_with_crs_layers_and_attributes() {
         eprintln!("NOTICE: GDAL's validate_gpkg.py not found: skipped the GeoPackage conformance check");
     }
 }
+
+#[test]
+fn generated_sample_network_corrected_from_its_truth_exports_and_flows() {
+    let cfg = lvtopo::sim::SimConfig::preset("tiny").unwrap();
+    let sim = lvtopo::sim::generate(&cfg, 7, &lvtopo::progress::NoProgress).unwrap();
+    let (net, truth) = (sim.network, sim.truth);
+    let mut s = ReviewSession::new(Arc::new(net.clone()));
+    s.set_clock(fixed_clock());
+    let result = analysis_from_truth(&net, &truth);
+    let wrong = result.assignments.iter().filter(|a| a.status == Status::SuggestChange).count();
+    s.set_analysis(result);
+    assert!(wrong > 0 && s.counts().total >= wrong, "the generator injects GIS errors");
+    s.apply(SessionCommand::AcceptAllAbove { min_confidence: 0.0, station: None, feeder: None }).unwrap();
+    for (i, t) in truth.iter().enumerate() {
+        let e = s.effective(i);
+        assert_eq!((e.cable_id.as_str(), e.phase), (t.cable_id.as_str(), t.phase), "{}", t.ean);
+        assert_eq!(e.feeder_id, t.feeder_id, "{}", t.ean);
+    }
+    assert!(s.inconsistencies().is_empty(), "{:?}", s.inconsistencies());
+
+    let dir = tempfile::tempdir().unwrap();
+    let sum = export_all(&s, dir.path(), &lvtopo::progress::NoProgress).unwrap();
+    assert!(sum.pgm_warnings.iter().all(|w| w.starts_with("topology:")), "{:?}", sum.pgm_warnings);
+    let info = ogrinfo(&dir.path().join(names::GPKG)).expect("ogrinfo (gdal-bin) is required");
+    assert!(info.contains(&format!("Feature Count: {}", truth.len())), "connections layer");
+    match run_power_grid_model(&dir.path().join(names::PGM)) {
+        None => eprintln!("NOTICE: python3 with power-grid-model not found: skipped the load-flow check of the sample network"),
+        Some(Ok(summary)) => eprintln!("power-grid-model on the corrected sample network: {summary}"),
+        Some(Err(e)) => panic!("power-grid-model rejected the export:\n{e}"),
+    }
+}
