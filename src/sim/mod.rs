@@ -100,8 +100,10 @@ impl SimConfig {
             "street" => SimConfig { town: Some(0), ..base },
             "town" => SimConfig {
                 stations: 3,
-                connections_per_station: 200,
+                connections_per_station: 215,
                 start: summer,
+                // A PV-heavy district whose transformer tap was set for winter evenings.
+                tap: 1,
                 rounding_v: 1.0,
                 pv_share: 0.55,
                 heat_pump_share: 0.08,
