@@ -300,6 +300,17 @@ pub fn build_station<R: Rng>(
     let weights: Vec<f64> = (0..n_feeders).map(|_| rng.gen_range(0.6..1.4)).collect();
     let wsum: f64 = weights.iter().sum();
     let long_feeder = if params.long_feeder { Some(rng.gen_range(0..n_feeders)) } else { None };
+    // A rural cable feeds a handful of farms and detached houses, not a neighbourhood:
+    // the other feeders take the rest.
+    let mut targets: Vec<usize> = weights.iter().map(|w| ((n_target as f64 * w / wsum).round() as usize).max(3)).collect();
+    if let Some(l) = long_feeder {
+        let excess = targets[l].saturating_sub(18);
+        targets[l] -= excess;
+        for k in 0..excess {
+            let f = (l + 1 + k % (n_feeders - 1)) % n_feeders;
+            targets[f] += 1;
+        }
+    }
     let base_angle = rng.gen_range(0.0..std::f64::consts::TAU);
     let spacing = std::f64::consts::TAU / n_feeders as f64;
 
@@ -324,11 +335,7 @@ pub fn build_station<R: Rng>(
 
     for f in 0..n_feeders {
         let is_long = long_feeder == Some(f);
-        let mut h_left = ((n_target as f64 * weights[f] / wsum).round() as usize).max(3);
-        if is_long {
-            // A rural cable feeds a handful of farms and detached houses, not a neighbourhood.
-            h_left = h_left.min(18);
-        }
+        let mut h_left = targets[f];
         let angle = base_angle + f as f64 * spacing + rng.gen_range(-0.12..0.12);
         let dir = (angle.cos(), angle.sin());
         let pitch = if is_long { rng.gen_range(18.0..30.0) } else { rng.gen_range(6.0..11.0) };
