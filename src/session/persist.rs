@@ -319,12 +319,24 @@ impl ReviewSession {
     /// After [`RestoreOutcome::NetworkChanged`]: takes over every record that still
     /// fits the network (EAN present, GIS value unchanged) and resumes autosave.
     pub fn restore_anyway(&mut self) -> RestoreSummary {
-        let summary = match self.autosave.held.take() {
-            Some(file) => self.restore_from(&file),
+        match self.autosave.held.take() {
+            Some(file) => {
+                let summary = self.restore_from(&file);
+                self.resume_autosave();
+                summary
+            }
+            // Nothing readable was held (e.g. after `Unreadable`): never overwrite that
+            // file, keep it under a dated name as `start_fresh` does.
+            None if matches!(self.autosave.status, SaveStatus::Paused { .. }) => {
+                let skipped = match self.start_fresh() {
+                    Ok(Some(moved)) => format!("the session file could not be read; it is kept as {}", moved.display()),
+                    Ok(None) => "no session file to restore".to_string(),
+                    Err(e) => format!("the unreadable session file could not be moved aside: {e}"),
+                };
+                RestoreSummary { skipped: vec![skipped], ..Default::default() }
+            }
             None => RestoreSummary::default(),
-        };
-        self.resume_autosave();
-        summary
+        }
     }
 
     /// After [`RestoreOutcome::NetworkChanged`] or [`RestoreOutcome::Unreadable`]:
@@ -444,6 +456,10 @@ impl ReviewSession {
     pub(super) fn restore_from(&mut self, file: &SessionFile) -> RestoreSummary {
         let mut sum = RestoreSummary::default();
         let mut list: Vec<Suggestion> = std::mem::take(&mut self.suggestions);
+        // Suggestions already in the session (an analysis set before restoring) take
+        // the saved decision instead of appearing twice.
+        let mut existing: std::collections::HashMap<(String, Field, String, SuggestionSource), usize> =
+            list.iter().enumerate().map(|(k, s)| (s.key(), k)).collect();
         let net = self.network.clone();
         for (n, s) in file.suggestions.iter().enumerate() {
             let what = format!("suggestion {} ({} {} \u{2192} {} of {})", n + 1, s.field, s.old_value, s.new_value, s.ean);
@@ -483,6 +499,21 @@ impl ReviewSession {
                 sum.decisions += 1;
             }
             sum.suggestions += 1;
+            let decision = Decision {
+                state,
+                decided_at: s.decision.decided_at,
+                by: s.decision.by.clone(),
+                note: s.decision.note.clone(),
+                seq: s.decision.seq,
+            };
+            let key = (s.ean.clone(), s.field, new_value.to_string(), s.source);
+            if let Some(&k) = existing.get(&key) {
+                if list[k].decision.state == DecisionState::Pending {
+                    list[k].decision = decision;
+                }
+                continue;
+            }
+            existing.insert(key, list.len());
             list.push(Suggestion {
                 id: SuggestionId(0),
                 connection: i,
@@ -494,13 +525,7 @@ impl ReviewSession {
                 evidence: s.evidence.clone(),
                 detail: s.detail.clone(),
                 source: s.source,
-                decision: Decision {
-                    state,
-                    decided_at: s.decision.decided_at,
-                    by: s.decision.by.clone(),
-                    note: s.decision.note.clone(),
-                    seq: s.decision.seq,
-                },
+                decision,
             });
         }
         self.set_suggestions(list);
@@ -527,6 +552,7 @@ impl ReviewSession {
                 continue;
             }
             self.next_seq = self.next_seq.max(e.seq + 1);
+            self.revision += 1;
             sum.edits += 1;
             self.edits.insert(
                 (i, e.field),
