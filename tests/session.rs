@@ -385,3 +385,90 @@ fn export_all_writes_geojson_that_gdal_reads_with_every_attribute() {
         }
     }
 }
+
+#[test]
+fn geopackage_export_opens_in_gdal_with_crs_layers_and_attributes() {
+    let (s, truth) = exported_session();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(names::GPKG);
+    export_gpkg(&s, &path).unwrap();
+    // A stray temp file of an interrupted earlier export must not matter either.
+    std::fs::write(dir.path().join(".corrected.gpkg.x1.tmp"), b"partial").unwrap();
+    export_gpkg(&s, &path).unwrap();
+
+    let info = ogrinfo(&path).expect("ogrinfo (gdal-bin) is required: apt-get install gdal-bin");
+    assert!(info.contains("using driver `GPKG'"), "{}", &info[..info.len().min(2000)]);
+    for (layer, geom, count) in [("stations", "Point", 2), ("cables", "Line String", 12), ("connections", "Point", truth.len())] {
+        let at = info.find(&format!("Layer name: {layer}")).unwrap_or_else(|| panic!("layer {layer} missing"));
+        let part = &info[at..];
+        assert!(part.contains(&format!("Geometry: {geom}")), "{layer}");
+        assert!(part.contains(&format!("Feature Count: {count}")), "{layer}: {}", &part[..part.len().min(1500)]);
+    }
+    assert!(info.contains("Amersfoort / RD New"), "CRS");
+    for field in [
+        "ean: String",
+        "house_number: Integer",
+        "pv_kwp_registered: Real",
+        "bag_id: String",
+        "remark: String",
+        "rotation: String",
+        "year_laid: Integer",
+    ] {
+        assert!(info.contains(field), "{field} missing");
+    }
+    // The corrected values and an original attribute of one moved connection, as GDAL reads them.
+    let moved = truth.iter().enumerate().find(|(i, t)| s.network().connections[*i].cable_id != t.cable_id).unwrap().1;
+    let out = Command::new("ogrinfo")
+        .args(["-ro", "-q", "-where", &format!("ean = '{}'", moved.ean)])
+        .arg(&path)
+        .arg("connections")
+        .output()
+        .unwrap();
+    let one = String::from_utf8_lossy(&out.stdout);
+    assert!(one.contains(&format!("cable_id (String) = {}", moved.cable_id)), "{one}");
+    assert!(one.contains(&format!("feeder_id (String) = {}", moved.feeder_id)), "{one}");
+    assert!(one.contains("bag_id (String) = 0363"), "{one}");
+    assert!(one.contains("POINT ("), "{one}");
+    assert!(out.stderr.is_empty(), "GDAL warned: {}", String::from_utf8_lossy(&out.stderr));
+
+    // GDAL's own GeoPackage conformance checker, where installed (python3-gdal, with gdal-bin).
+    let validator = Path::new("/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py");
+    if validator.exists() {
+        let v = Command::new("/usr/bin/python3").arg(validator).arg(&path).output().unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&v.stdout), String::from_utf8_lossy(&v.stderr));
+        assert!(v.status.success() && text.trim().is_empty(), "validate_gpkg.py: {text}");
+    } else {
+        eprintln!("NOTICE: GDAL's validate_gpkg.py not found: skipped the GeoPackage conformance check");
+    }
+}
+
+#[test]
+fn generated_sample_network_corrected_from_its_truth_exports_and_flows() {
+    let cfg = lvtopo::sim::SimConfig::preset("tiny").unwrap();
+    let sim = lvtopo::sim::generate(&cfg, 7, &lvtopo::progress::NoProgress).unwrap();
+    let (net, truth) = (sim.network, sim.truth);
+    let mut s = ReviewSession::new(Arc::new(net.clone()));
+    s.set_clock(fixed_clock());
+    let result = analysis_from_truth(&net, &truth);
+    let wrong = result.assignments.iter().filter(|a| a.status == Status::SuggestChange).count();
+    s.set_analysis(result);
+    assert!(wrong > 0 && s.counts().total >= wrong, "the generator injects GIS errors");
+    s.apply(SessionCommand::AcceptAllAbove { min_confidence: 0.0, station: None, feeder: None }).unwrap();
+    for (i, t) in truth.iter().enumerate() {
+        let e = s.effective(i);
+        assert_eq!((e.cable_id.as_str(), e.phase), (t.cable_id.as_str(), t.phase), "{}", t.ean);
+        assert_eq!(e.feeder_id, t.feeder_id, "{}", t.ean);
+    }
+    assert!(s.inconsistencies().is_empty(), "{:?}", s.inconsistencies());
+
+    let dir = tempfile::tempdir().unwrap();
+    let sum = export_all(&s, dir.path(), &lvtopo::progress::NoProgress).unwrap();
+    assert!(sum.pgm_warnings.iter().all(|w| w.starts_with("topology:")), "{:?}", sum.pgm_warnings);
+    let info = ogrinfo(&dir.path().join(names::GPKG)).expect("ogrinfo (gdal-bin) is required");
+    assert!(info.contains(&format!("Feature Count: {}", truth.len())), "connections layer");
+    match run_power_grid_model(&dir.path().join(names::PGM)) {
+        None => eprintln!("NOTICE: python3 with power-grid-model not found: skipped the load-flow check of the sample network"),
+        Some(Ok(summary)) => eprintln!("power-grid-model on the corrected sample network: {summary}"),
+        Some(Err(e)) => panic!("power-grid-model rejected the export:\n{e}"),
+    }
+}

@@ -5,6 +5,7 @@
 
 pub mod cable_types;
 pub mod corrections;
+pub mod gpkg;
 pub mod pgm;
 
 pub use corrections::{CorrectionRow, correction_rows, write_corrections_csv};
@@ -32,8 +33,16 @@ pub fn export_geojson(s: &ReviewSession, dir: &Path) -> io::Result<()> {
     crate::io::write_geojson::write_network_geojson(dir, &s.corrected_network(), s.network().source_crs)
 }
 
+/// Writes the corrected network as a GeoPackage (layers `stations`, `cables`,
+/// `connections` with the corrections applied) in the network's source CRS, every
+/// original attribute kept as a column. Atomic.
+pub fn export_gpkg(s: &ReviewSession, path: &Path) -> io::Result<()> {
+    gpkg::write_network_gpkg(path, &s.corrected_network())
+}
+
 /// File names written by [`export_all`] into its folder.
 pub mod names {
+    pub const GPKG: &str = "corrected.gpkg";
     pub const GEOJSON_DIR: &str = "corrected-geojson";
     pub const CORRECTIONS: &str = "corrections.csv";
     pub const PGM: &str = "corrected.pgm.json";
@@ -54,7 +63,7 @@ pub struct ExportSummary {
     pub pgm_warnings: Vec<String>,
 }
 
-/// Writes every export into `dir`: the corrected network as GeoJSON folder,
+/// Writes every export into `dir`: the corrected network as GeoPackage and GeoJSON folder,
 /// `corrections.csv`, and the power-grid-model input with its id mapping.
 pub fn export_all(s: &ReviewSession, dir: &Path, progress: &dyn crate::progress::Progress) -> io::Result<ExportSummary> {
     let cancelled = || io::Error::new(io::ErrorKind::Interrupted, crate::progress::Cancelled);
@@ -71,7 +80,14 @@ pub fn export_all(s: &ReviewSession, dir: &Path, progress: &dyn crate::progress:
     if progress.is_cancelled() {
         return Err(cancelled());
     }
-    progress.set(0.2, "writing the corrected network as GeoJSON");
+    progress.set(0.1, "writing the corrected network as GeoPackage");
+    let p = dir.join(names::GPKG);
+    export_gpkg(s, &p)?;
+    sum.files.push(p);
+    if progress.is_cancelled() {
+        return Err(cancelled());
+    }
+    progress.set(0.3, "writing the corrected network as GeoJSON");
     let p = dir.join(names::GEOJSON_DIR);
     export_geojson(s, &p)?;
     sum.files.extend(["stations.geojson", "cables.geojson", "connections.geojson"].map(|f| p.join(f)));
