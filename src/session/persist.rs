@@ -371,7 +371,12 @@ impl ReviewSession {
             format: FORMAT.into(),
             version: VERSION,
             network_path: self.autosave.network_path.as_ref().map(|p| p.to_string_lossy().into_owned()),
-            fingerprint: network_fingerprint(&self.network),
+            // Cached at open: recomputing it (sorting every connection) would double the cost of a click.
+            fingerprint: if self.autosave.fingerprint.is_empty() {
+                network_fingerprint(&self.network)
+            } else {
+                self.autosave.fingerprint.clone()
+            },
             connections: self.network.connections.len(),
             saved_at: (self.clock)(),
             saved_by: self.user.clone(),
