@@ -324,3 +324,89 @@ pub fn write_network_gpkg(path: &Path, net: &Network) -> io::Result<()> {
         db.close().map_err(|(_, e)| io::Error::other(e))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Decodes a GeoPackage point or line blob written above (little endian).
+    fn decode(b: &[u8]) -> (i32, Vec<[f64; 2]>) {
+        assert_eq!(&b[..3], b"GP\0");
+        let env = match (b[3] >> 1) & 7 {
+            0 => 0,
+            1 => 32,
+            e => panic!("envelope {e}"),
+        };
+        let f = |o: usize| f64::from_le_bytes(b[o..o + 8].try_into().unwrap());
+        let u = |o: usize| u32::from_le_bytes(b[o..o + 4].try_into().unwrap());
+        let srs = i32::from_le_bytes(b[4..8].try_into().unwrap());
+        let w = 8 + env;
+        assert_eq!(b[w], 1);
+        match u(w + 1) {
+            1 => (srs, vec![[f(w + 5), f(w + 13)]]),
+            2 => (srs, (0..u(w + 5) as usize).map(|k| [f(w + 9 + 16 * k), f(w + 17 + 16 * k)]).collect()),
+            t => panic!("type {t}"),
+        }
+    }
+
+    #[test]
+    fn reads_back_geometry_attributes_and_metadata() {
+        let s = crate::session::tests::session();
+        let net = s.corrected_network();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("n.gpkg");
+        write_network_gpkg(&path, &net).unwrap();
+        let db = rusqlite::Connection::open(&path).unwrap();
+        let app: i64 = db.query_row("PRAGMA application_id", [], |r| r.get(0)).unwrap();
+        assert_eq!(app, 0x4750_4B47);
+        let srs: i64 =
+            db.query_row("SELECT srs_id FROM gpkg_geometry_columns WHERE table_name = 'cables'", [], |r| r.get(0)).unwrap();
+        assert_eq!(srs, 28992);
+        let mut q = db.prepare("SELECT geom, ean, phase, house_number, owner_ref FROM connections ORDER BY fid").unwrap();
+        let rows: Vec<(Vec<u8>, String, String, i64, String)> = q
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(rows.len(), net.connections.len());
+        for (row, c) in rows.iter().zip(&net.connections) {
+            let (srs, pts) = decode(&row.0);
+            assert_eq!((srs, pts), (28992, vec![[c.pos.x, c.pos.y]]));
+            assert_eq!((&row.1, &row.2, row.3), (&c.ean, &c.phase.to_string(), c.house_number.unwrap() as i64));
+            assert_eq!(serde_json::json!(row.4), c.extra["owner_ref"]);
+        }
+        let line: Vec<u8> = db.query_row("SELECT geom FROM cables WHERE cable_id = 'C2'", [], |r| r.get(0)).unwrap();
+        let (_, pts) = decode(&line);
+        let c2 = &net.cables[1];
+        assert_eq!(pts, c2.geometry.iter().map(|p| [p.x, p.y]).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn wgs84_network_is_written_in_degrees_and_extra_types_are_inferred() {
+        let mut net = crate::session::tests::network();
+        net.source_crs = Crs::Wgs84;
+        net.connections[0].extra.insert("n".into(), serde_json::json!(3));
+        net.connections[1].extra.insert("n".into(), serde_json::json!(2.5));
+        net.connections[2].extra.insert("flag".into(), serde_json::json!(true));
+        net.connections[3].extra.insert("phase".into(), serde_json::json!("clash"));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.gpkg");
+        write_network_gpkg(&path, &net).unwrap();
+        let db = rusqlite::Connection::open(&path).unwrap();
+        let geom: Vec<u8> = db.query_row("SELECT geom FROM connections WHERE fid = 1", [], |r| r.get(0)).unwrap();
+        let (srs, pts) = decode(&geom);
+        assert_eq!((srs, pts), (4326, vec![[net.connections[0].pos.lon, net.connections[0].pos.lat]]));
+        let types: Vec<(String, String)> = db
+            .prepare("SELECT name, type FROM pragma_table_info('connections')")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(types.contains(&("n".into(), "REAL".into())), "{types:?}");
+        assert!(types.contains(&("flag".into(), "INTEGER".into())), "{types:?}");
+        assert_eq!(types.iter().filter(|(n, _)| n == "phase").count(), 1, "a clashing extra does not shadow the contract column");
+        let phase: String = db.query_row("SELECT phase FROM connections WHERE fid = 4", [], |r| r.get(0)).unwrap();
+        assert_eq!(phase, "L1");
+    }
+}
