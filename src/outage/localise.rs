@@ -383,13 +383,14 @@ pub fn localise(
         && n > 0
     {
         summary.push_str(&format!(
-            "; not decided against {} ({:.0} %): {n} more answer(s) from the {} meter(s) between them would decide",
+            "; not decided against {} ({:.0} %): ",
             second.0.element.label(net),
-            second.0.probability * 100.0,
-            askable_between
+            second.0.probability * 100.0
         ));
-        if askable_between < n {
-            summary.push_str(" (too few left to ask: inspect on site)");
+        if askable_between == 0 {
+            summary.push_str("no meter left to ask between them: inspect on site");
+        } else {
+            summary.push_str(&format!("at most {n} more answer(s) from the {askable_between} meter(s) between them decide"));
         }
     }
 
