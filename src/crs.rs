@@ -13,7 +13,9 @@ const WGS84: &str = "+proj=longlat +ellps=WGS84 +datum=WGS84 +no_defs";
 
 fn projs() -> &'static (Proj, Proj) {
     static P: OnceLock<(Proj, Proj)> = OnceLock::new();
-    P.get_or_init(|| (Proj::from_proj_string(RD_NEW).expect("RD New proj string"), Proj::from_proj_string(WGS84).expect("WGS84 proj string")))
+    P.get_or_init(|| {
+        (Proj::from_proj_string(RD_NEW).expect("RD New proj string"), Proj::from_proj_string(WGS84).expect("WGS84 proj string"))
+    })
 }
 
 /// RD New metres to (longitude, latitude) degrees.
@@ -75,21 +77,6 @@ mod tests {
     fn amersfoort_reference_point() {
         let p = rd_to_wgs84(155_000.0, 463_000.0);
         assert!(metres(p, (5.38720621, 52.15517440)) < 0.5, "{p:?}");
-    }
-
-    #[test]
-    fn reference_points_across_nl_within_one_metre() {
-        // RDNAPTRANS(TM)2018 reference values (x, y) -> (lon, lat) at NL's corners.
-        let refs = [
-            ((13_000.0, 376_000.0), (3.3136, 51.3665)),   // Zeeuws-Vlaanderen (approx. check, 4 decimals)
-            ((257_000.0, 592_000.0), (6.9100, 53.3136)),  // Groningen coast (approx.)
-            ((121_687.0, 487_484.0), (4.8990, 52.3727)),  // Amsterdam Dam (approx.)
-        ];
-        for ((x, y), ll) in refs {
-            let p = rd_to_wgs84(x, y);
-            // 4-decimal reference values are good to ~10 m; the strict sub-metre check is Amersfoort and the round trip.
-            assert!(metres(p, ll) < 15.0, "({x},{y}) -> {p:?}, expected {ll:?}");
-        }
     }
 
     #[test]

@@ -97,7 +97,13 @@ impl ImportReport {
                 s.warnings += 1;
             }
         }
-        self.issues.push(ImportIssue { severity, file: file.to_string(), location, column: column.map(str::to_string), message: message.into() });
+        self.issues.push(ImportIssue {
+            severity,
+            file: file.to_string(),
+            location,
+            column: column.map(str::to_string),
+            message: message.into(),
+        });
     }
 
     pub fn error(&mut self, file: &str, location: Location, column: Option<&str>, message: impl Into<String>) {
@@ -130,7 +136,11 @@ impl fmt::Display for ImportReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{:<40} {:>9} {:>9} {:>9} {:>6} {:>8}", "file", "read", "accepted", "rejected", "dups", "warnings")?;
         for s in &self.files {
-            writeln!(f, "{:<40} {:>9} {:>9} {:>9} {:>6} {:>8}", s.file, s.rows_read, s.accepted, s.rejected, s.duplicates, s.warnings)?;
+            writeln!(
+                f,
+                "{:<40} {:>9} {:>9} {:>9} {:>6} {:>8}",
+                s.file, s.rows_read, s.accepted, s.rejected, s.duplicates, s.warnings
+            )?;
         }
         for i in &self.issues {
             writeln!(f, "{i}")?;

@@ -185,10 +185,7 @@ mod tests {
     #[test]
     fn voltage_table_lookup() {
         let grid = TimeGrid { start: 600, step_s: 600, len: 3 };
-        let keys = vec![
-            SeriesKey { ean: "a".into(), channel: Phase::L1 },
-            SeriesKey { ean: "b".into(), channel: Phase::L2 },
-        ];
+        let keys = vec![SeriesKey { ean: "a".into(), channel: Phase::L1 }, SeriesKey { ean: "b".into(), channel: Phase::L2 }];
         let t = VoltageTable::new(grid, keys, vec![230.0, f32::NAN, 231.0, 229.0, 228.0, 227.0]);
         assert_eq!(t.channel("b", Phase::L2).unwrap(), &[229.0, 228.0, 227.0]);
         assert!(t.channel("a", Phase::L2).is_none());

@@ -204,23 +204,13 @@ pub fn ean_check_digit_ok(ean: &str) -> bool {
     if b.len() != 18 || !b.iter().all(u8::is_ascii_digit) {
         return false;
     }
-    let sum: u32 = b[..17]
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, d)| (d - b'0') as u32 * if i % 2 == 0 { 3 } else { 1 })
-        .sum();
+    let sum: u32 = b[..17].iter().rev().enumerate().map(|(i, d)| (d - b'0') as u32 * if i % 2 == 0 { 3 } else { 1 }).sum();
     (10 - sum % 10) % 10 == (b[17] - b'0') as u32
 }
 
 /// Appends the GS1 check digit to 17 digits.
 pub fn ean_with_check_digit(first17: &str) -> String {
-    let sum: u32 = first17
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, d)| (d - b'0') as u32 * if i % 2 == 0 { 3 } else { 1 })
-        .sum();
+    let sum: u32 = first17.bytes().rev().enumerate().map(|(i, d)| (d - b'0') as u32 * if i % 2 == 0 { 3 } else { 1 }).sum();
     format!("{first17}{}", (10 - sum % 10) % 10)
 }
 

@@ -1,0 +1,351 @@
+//! power-grid-model (LF Energy) JSON input of a network, so planners can run
+//! asymmetric load flows on the corrected topology.
+//!
+//! Model:
+//! - one node per cable end (as the topology snapped them), 400 V;
+//! - one LV busbar node per station with a `source` on it, linked (`link`, no
+//!   impedance) to the start node of each feeder;
+//! - each cable a `line` (r1/x1/r0/x0, c1/c0, tan1/tan0 = 0, i_n from the cable
+//!   type), split at the tap-off points of its connections;
+//! - per connection a node at the meter, fed from its tap-off point by a service
+//!   `line` (length: the distance to the cable, at least 1 m);
+//! - single-phase connections an `asym_load` on their (corrected) phase,
+//!   three-phase ones a `sym_load`;
+//! - ids unique int32 across all components, numbered from 1; a mapping file
+//!   (CSV `pgm_id,component,gis_layer,gis_id,detail`) leads back to GIS ids.
+
+use super::cable_types::CableType;
+use crate::model::{Network, PhaseConnection, Topology};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::io;
+use std::path::Path;
+
+/// Settings of the export. Loads are placeholders of a stated size: planners set
+/// real profiles with power-grid-model batch update data keyed by the load ids.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PgmOptions {
+    /// Rated line-to-line voltage of the nodes, V.
+    pub u_rated_v: f64,
+    /// Source voltage, p.u.
+    pub u_ref: f64,
+    /// Short-circuit power behind each busbar, VA (10 MVA: a 400 kVA transformer with 4 % impedance).
+    pub source_sk_va: f64,
+    /// R/X of the source impedance.
+    pub source_rx_ratio: f64,
+    /// Active power of every load, W (total over the phases for three-phase loads).
+    pub load_p_w: f64,
+    /// Power factor of every load (inductive).
+    pub load_power_factor: f64,
+    /// Used when a cable has neither a known conductor nor a registered resistance.
+    pub default_conductor: String,
+    /// Service cable from the tap-off point to the meter.
+    pub service_conductor: String,
+}
+
+impl Default for PgmOptions {
+    fn default() -> Self {
+        PgmOptions {
+            u_rated_v: 400.0,
+            u_ref: 1.0,
+            source_sk_va: 10e6,
+            source_rx_ratio: 0.25,
+            load_p_w: 1000.0,
+            load_power_factor: 0.97,
+            default_conductor: "4x150Al".into(),
+            service_conductor: "4x10Cu".into(),
+        }
+    }
+}
+
+/// One row of the mapping file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PgmMapping {
+    pub pgm_id: i32,
+    pub component: &'static str,
+    /// `stations`, `cables`, `connections` or `nodes`.
+    pub gis_layer: &'static str,
+    pub gis_id: String,
+    pub detail: String,
+}
+
+/// A built model: the JSON document, the id mapping, and what was assumed or left out.
+#[derive(Clone, Debug, Default)]
+pub struct PgmModel {
+    pub components: Vec<(&'static str, Vec<Value>)>,
+    pub mapping: Vec<PgmMapping>,
+    /// Assumptions and omissions, one line each (never silent).
+    pub warnings: Vec<String>,
+}
+
+impl PgmModel {
+    pub fn count(&self, component: &str) -> usize {
+        self.components.iter().find(|(c, _)| *c == component).map_or(0, |(_, v)| v.len())
+    }
+
+    /// The power-grid-model serialisation format 1.0 (row-based input).
+    pub fn to_json(&self) -> Value {
+        let data: serde_json::Map<String, Value> = self
+            .components
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (k.to_string(), Value::Array(v.clone())))
+            .collect();
+        json!({"version": "1.0", "type": "input", "is_batch": false, "attributes": {}, "data": data})
+    }
+}
+
+struct Builder {
+    next_id: i64,
+    nodes: Vec<Value>,
+    lines: Vec<Value>,
+    links: Vec<Value>,
+    sources: Vec<Value>,
+    sym_loads: Vec<Value>,
+    asym_loads: Vec<Value>,
+    mapping: Vec<PgmMapping>,
+    warnings: Vec<String>,
+    u_rated: f64,
+}
+
+impl Builder {
+    fn id(&mut self, component: &'static str, gis_layer: &'static str, gis_id: &str, detail: String) -> i32 {
+        let id = self.next_id as i32;
+        self.next_id += 1;
+        self.mapping.push(PgmMapping { pgm_id: id, component, gis_layer, gis_id: gis_id.to_string(), detail });
+        id
+    }
+    fn node(&mut self, gis_layer: &'static str, gis_id: &str, detail: String) -> i32 {
+        let id = self.id("node", gis_layer, gis_id, detail);
+        self.nodes.push(json!({"id": id, "u_rated": self.u_rated}));
+        id
+    }
+    fn line(&mut self, from: i32, to: i32, t: &CableType, length_m: f64, gis_layer: &'static str, gis_id: &str, detail: String) {
+        let id = self.id("line", gis_layer, gis_id, detail);
+        let km = length_m / 1000.0;
+        self.lines.push(json!({
+            "id": id, "from_node": from, "to_node": to, "from_status": 1, "to_status": 1,
+            "r1": t.r1 * km, "x1": t.x1 * km, "c1": t.c1 * km, "tan1": 0.0,
+            "r0": t.r0 * km, "x0": t.x0 * km, "c0": t.c0 * km, "tan0": 0.0,
+            "i_n": t.i_n,
+        }));
+    }
+}
+
+/// The electrical type of a cable, with a warning when it had to be assumed.
+fn cable_type(c: &crate::model::Cable, default: &CableType, default_name: &str) -> (CableType, Option<String>) {
+    let parsed = c.conductor.as_deref().and_then(CableType::parse);
+    match (parsed, c.r_ohm_per_km.filter(|r| r.is_finite() && *r > 0.0)) {
+        (Some(t), Some(r)) => (t.with_r1(r), None),
+        (Some(t), None) => (t, None),
+        (None, Some(r)) => (CableType::from_resistance(r), None),
+        (None, None) => (
+            *default,
+            Some(match &c.conductor {
+                Some(k) => {
+                    format!("cable {}: conductor {k:?} not recognised and no r_ohm_per_km: modelled as {default_name}", c.id)
+                }
+                None => format!("cable {}: no conductor and no r_ohm_per_km: modelled as {default_name}", c.id),
+            }),
+        ),
+    }
+}
+
+/// Tap-off points closer than this (m, along the cable) share one node.
+const MERGE_M: f64 = 0.1;
+/// Tap-offs this close to a cable end use the end node.
+const END_M: f64 = 0.5;
+/// Shortest service line, m (a zero-length line has no impedance).
+const MIN_SERVICE_M: f64 = 1.0;
+
+/// Builds the model of `net` (pass the session's corrected network) on its topology.
+pub fn build_pgm(net: &Network, topo: &Topology, opts: &PgmOptions) -> PgmModel {
+    let mut b = Builder {
+        next_id: 1,
+        nodes: Vec::new(),
+        lines: Vec::new(),
+        links: Vec::new(),
+        sources: Vec::new(),
+        sym_loads: Vec::new(),
+        asym_loads: Vec::new(),
+        mapping: Vec::new(),
+        warnings: Vec::new(),
+        u_rated: opts.u_rated_v,
+    };
+    let default_type = CableType::parse(&opts.default_conductor)
+        .unwrap_or_else(|| CableType::standard(150, super::cable_types::Material::Al).expect("150Al in table"));
+    let service_type = CableType::parse(&opts.service_conductor)
+        .unwrap_or_else(|| CableType::standard(10, super::cable_types::Material::Cu).expect("10Cu in table"));
+
+    // Cable end nodes.
+    let mut end_node: Vec<i32> = Vec::with_capacity(topo.nodes.len());
+    for (k, n) in topo.nodes.iter().enumerate() {
+        let detail = format!("cable end at RD {:.2}, {:.2}", n.pos.x, n.pos.y);
+        let gis_id = n.id.clone().unwrap_or_else(|| format!("snapped-{k}"));
+        end_node.push(b.node("nodes", &gis_id, detail));
+    }
+
+    // Station busbars with a source, linked to each feeder's start node(s).
+    let mut busbar: HashMap<&str, i32> = HashMap::new();
+    for s in &net.stations {
+        let id = b.node("stations", &s.id, "LV busbar".into());
+        busbar.insert(&s.id, id);
+        let src = b.id("source", "stations", &s.id, "supply at the LV busbar".into());
+        b.sources.push(json!({
+            "id": src, "node": id, "status": 1, "u_ref": opts.u_ref,
+            "sk": opts.source_sk_va, "rx_ratio": opts.source_rx_ratio, "z01_ratio": 1.0,
+        }));
+    }
+    let mut linked: std::collections::HashSet<(i32, i32)> = Default::default();
+    for (ci, c) in net.cables.iter().enumerate() {
+        let Some(route) = topo.routes.get(ci).copied().flatten() else { continue };
+        if route.parent.is_some() {
+            continue;
+        }
+        let Some(&bus) = busbar.get(c.station_id.as_str()) else { continue };
+        let start = topo.cable_nodes[ci][if route.first_point_upstream { 0 } else { 1 }];
+        if linked.insert((bus, end_node[start])) {
+            let id = b.id("link", "stations", &c.station_id, format!("busbar to feeder {}", c.feeder_id));
+            b.links.push(json!({"id": id, "from_node": bus, "to_node": end_node[start], "from_status": 1, "to_status": 1}));
+        }
+    }
+    for p in &topo.problems {
+        b.warnings.push(format!("topology: {p} (not energised in the model)"));
+    }
+
+    // Connections per cable, ordered along it.
+    let mut on_cable: Vec<Vec<(f64, usize)>> = vec![Vec::new(); net.cables.len()];
+    for (i, conn) in net.connections.iter().enumerate() {
+        match topo.attachments.get(i).copied().flatten() {
+            Some(a) => on_cable[a.cable].push((a.along_m, i)),
+            None => {
+                b.warnings.push(format!("connection {}: cable {} does not exist: no load in the model", conn.ean, conn.cable_id))
+            }
+        }
+    }
+    let (q_per_p, p) = {
+        let pf = opts.load_power_factor.clamp(0.01, 1.0);
+        ((1.0 - pf * pf).sqrt() / pf, opts.load_p_w)
+    };
+    let mut assumed = 0usize;
+    for (ci, cable) in net.cables.iter().enumerate() {
+        let (t, warn) = cable_type(cable, &default_type, &opts.default_conductor);
+        if let Some(w) = warn {
+            assumed += 1;
+            if assumed <= 20 {
+                b.warnings.push(w);
+            }
+        }
+        let len = cable.length_m();
+        let [n0, n1] = topo.cable_nodes[ci];
+        let list = &mut on_cable[ci];
+        list.sort_by(|a, b| a.0.total_cmp(&b.0));
+        // Points along the cable: (position m, pgm node), first and last the end nodes.
+        let mut points: Vec<(f64, i32)> = vec![(0.0, end_node[n0])];
+        let mut tap_of: Vec<(usize, i32, f64)> = Vec::with_capacity(list.len());
+        for &(along, i) in list.iter() {
+            let along = along.clamp(0.0, len);
+            let node = if along <= END_M {
+                end_node[n0]
+            } else if len - along <= END_M {
+                end_node[n1]
+            } else if let Some(&(pos, node)) = points.last().filter(|(pos, _)| along - pos <= MERGE_M && *pos > 0.0) {
+                let _ = pos;
+                node
+            } else {
+                let node = b.node("cables", &cable.id, format!("tap-off at {along:.1} m"));
+                points.push((along, node));
+                node
+            };
+            tap_of.push((i, node, along));
+        }
+        points.push((len, end_node[n1]));
+        let segments = points.len() - 1;
+        for (k, w) in points.windows(2).enumerate() {
+            let (a, b_) = (w[0], w[1]);
+            if a.1 == b_.1 {
+                if segments == 1 {
+                    b.warnings.push(format!("cable {}: both ends on one node: left out of the model", cable.id));
+                }
+                continue;
+            }
+            let seg_len = (b_.0 - a.0).max(0.01);
+            let detail = if segments == 1 {
+                format!("{:.1} m", len)
+            } else {
+                format!("segment {} of {segments}, {:.1}-{:.1} m", k + 1, a.0, b_.0)
+            };
+            b.line(a.1, b_.1, &t, seg_len, "cables", &cable.id, detail);
+        }
+        // Service lines and loads.
+        for (i, tap, _) in tap_of {
+            let conn = &net.connections[i];
+            let offset = topo.attachments[i].map_or(0.0, |a| a.offset_m);
+            let meter = b.node("connections", &conn.ean, "meter".into());
+            let svc_len = offset.max(MIN_SERVICE_M);
+            b.line(
+                tap,
+                meter,
+                &service_type,
+                svc_len,
+                "connections",
+                &conn.ean,
+                format!("service cable {svc_len:.1} m (estimated)"),
+            );
+            match conn.phase {
+                PhaseConnection::Single(ph) => {
+                    let id = b.id("asym_load", "connections", &conn.ean, format!("single-phase on {ph}"));
+                    let mut pv = [0.0; 3];
+                    let mut qv = [0.0; 3];
+                    pv[ph.index()] = p;
+                    qv[ph.index()] = p * q_per_p;
+                    b.asym_loads
+                        .push(json!({"id": id, "node": meter, "status": 1, "type": 0, "p_specified": pv, "q_specified": qv}));
+                }
+                PhaseConnection::Three => {
+                    let id = b.id("sym_load", "connections", &conn.ean, "three-phase".into());
+                    b.sym_loads.push(
+                        json!({"id": id, "node": meter, "status": 1, "type": 0, "p_specified": p, "q_specified": p * q_per_p}),
+                    );
+                }
+            }
+        }
+    }
+    if assumed > 20 {
+        b.warnings.push(format!("... {} more cable(s) modelled as {}", assumed - 20, opts.default_conductor));
+    }
+    if b.next_id > i32::MAX as i64 {
+        b.warnings.push("more components than int32 ids: the model is not valid".into());
+    }
+    PgmModel {
+        components: vec![
+            ("node", b.nodes),
+            ("line", b.lines),
+            ("link", b.links),
+            ("source", b.sources),
+            ("sym_load", b.sym_loads),
+            ("asym_load", b.asym_loads),
+        ],
+        mapping: b.mapping,
+        warnings: b.warnings,
+    }
+}
+
+/// Writes the mapping as CSV.
+pub fn write_mapping(w: &mut dyn io::Write, mapping: &[PgmMapping]) -> io::Result<()> {
+    let mut csv = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(w);
+    csv.write_record(["pgm_id", "component", "gis_layer", "gis_id", "detail"]).map_err(io::Error::other)?;
+    for m in mapping {
+        csv.write_record([m.pgm_id.to_string().as_str(), m.component, m.gis_layer, &m.gis_id, &m.detail])
+            .map_err(io::Error::other)?;
+    }
+    csv.flush()
+}
+
+/// Writes the model JSON and its id mapping, both atomically.
+pub fn write_pgm(model: &PgmModel, json_path: &Path, mapping_path: &Path) -> io::Result<()> {
+    let doc = model.to_json();
+    crate::session::atomic::write_atomic(json_path, |w| serde_json::to_writer_pretty(&mut *w, &doc).map_err(io::Error::other))?;
+    crate::session::atomic::write_atomic(mapping_path, |w| write_mapping(w, &model.mapping))
+}
