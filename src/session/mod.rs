@@ -5,6 +5,7 @@
 //! See `docs/session.md`.
 
 pub mod atomic;
+pub mod bench;
 pub mod command;
 pub mod export;
 pub mod persist;

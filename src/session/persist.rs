@@ -371,7 +371,12 @@ impl ReviewSession {
             format: FORMAT.into(),
             version: VERSION,
             network_path: self.autosave.network_path.as_ref().map(|p| p.to_string_lossy().into_owned()),
-            fingerprint: network_fingerprint(&self.network),
+            // Cached at open: recomputing it (sorting every connection) would double the cost of a click.
+            fingerprint: if self.autosave.fingerprint.is_empty() {
+                network_fingerprint(&self.network)
+            } else {
+                self.autosave.fingerprint.clone()
+            },
             connections: self.network.connections.len(),
             saved_at: (self.clock)(),
             saved_by: self.user.clone(),
@@ -439,6 +444,10 @@ impl ReviewSession {
     pub(super) fn restore_from(&mut self, file: &SessionFile) -> RestoreSummary {
         let mut sum = RestoreSummary::default();
         let mut list: Vec<Suggestion> = std::mem::take(&mut self.suggestions);
+        // Suggestions already in the session (an analysis set before restoring) take
+        // the saved decision instead of appearing twice.
+        let mut existing: std::collections::HashMap<(String, Field, String, SuggestionSource), usize> =
+            list.iter().enumerate().map(|(k, s)| (s.key(), k)).collect();
         let net = self.network.clone();
         for (n, s) in file.suggestions.iter().enumerate() {
             let what = format!("suggestion {} ({} {} \u{2192} {} of {})", n + 1, s.field, s.old_value, s.new_value, s.ean);
@@ -478,6 +487,21 @@ impl ReviewSession {
                 sum.decisions += 1;
             }
             sum.suggestions += 1;
+            let decision = Decision {
+                state,
+                decided_at: s.decision.decided_at,
+                by: s.decision.by.clone(),
+                note: s.decision.note.clone(),
+                seq: s.decision.seq,
+            };
+            let key = (s.ean.clone(), s.field, new_value.to_string(), s.source);
+            if let Some(&k) = existing.get(&key) {
+                if list[k].decision.state == DecisionState::Pending {
+                    list[k].decision = decision;
+                }
+                continue;
+            }
+            existing.insert(key, list.len());
             list.push(Suggestion {
                 id: SuggestionId(0),
                 connection: i,
@@ -489,13 +513,7 @@ impl ReviewSession {
                 evidence: s.evidence.clone(),
                 detail: s.detail.clone(),
                 source: s.source,
-                decision: Decision {
-                    state,
-                    decided_at: s.decision.decided_at,
-                    by: s.decision.by.clone(),
-                    note: s.decision.note.clone(),
-                    seq: s.decision.seq,
-                },
+                decision,
             });
         }
         self.set_suggestions(list);

@@ -229,7 +229,8 @@ impl ReviewSession {
                 field: d.field,
                 old_value,
                 new_value: d.new_value,
-                confidence: d.confidence,
+                // Six decimals: plenty for a probability, and it survives the session file exactly.
+                confidence: if d.confidence.is_finite() { (d.confidence.clamp(0.0, 1.0) * 1e6).round() / 1e6 } else { 0.0 },
                 evidence: d.evidence,
                 detail: d.detail,
                 source,

@@ -278,12 +278,20 @@ pub fn gis_value(net: &Network, i: usize, field: Field) -> FieldValue {
     }
 }
 
-fn fmt_scores(scores: &[(String, f64)]) -> String {
-    scores.iter().take(3).map(|(id, s)| format!("{id} {s:.2}")).collect::<Vec<_>>().join(", ")
+/// "cable scores: C3 0.88, C2 0.41", or "best matching cable C3" when no scores were kept.
+fn fmt_scores(what: &str, best: &str, scores: &[(String, f64)]) -> String {
+    if scores.is_empty() {
+        return format!("best matching {what} {best}");
+    }
+    let list = scores.iter().take(3).map(|(id, s)| format!("{id} {s:.2}")).collect::<Vec<_>>().join(", ");
+    format!("{what} scores: {list}")
 }
 
 fn phase_text(e: &Evidence) -> String {
     let c = e.phase_correlation;
+    if c.iter().all(|v| !v.is_finite() || *v == 0.0) {
+        return "no phase correlations kept".into();
+    }
     format!("voltage correlation with phase references L1 {:.2}, L2 {:.2}, L3 {:.2}", c[0], c[1], c[2])
 }
 
@@ -353,7 +361,7 @@ pub fn from_analysis(net: &Network, result: &AnalysisResult) -> Vec<SuggestionDr
         let cable_change = a.inferred_cable.as_deref().filter(|k| *k != c.cable_id);
         let cable_feeder = cable_change.and_then(|k| net.cable_index(k)).map(|k| net.cables[k].feeder_id.as_str());
         if let Some(k) = cable_change {
-            let mut text = format!("cable scores: {}", fmt_scores(&a.evidence.cable_scores));
+            let mut text = fmt_scores("cable", k, &a.evidence.cable_scores);
             if let Some(f) = cable_feeder.filter(|f| *f != c.feeder_id) {
                 text.push_str(&format!("; moves the connection from feeder {} to {f}", c.feeder_id));
             }
@@ -366,7 +374,7 @@ pub fn from_analysis(net: &Network, result: &AnalysisResult) -> Vec<SuggestionDr
                 Field::Feeder,
                 FieldValue::Id(f.to_string()),
                 a.feeder_confidence,
-                format!("feeder scores: {}", fmt_scores(&a.evidence.feeder_scores)),
+                fmt_scores("feeder", f, &a.evidence.feeder_scores),
             ));
         }
     }

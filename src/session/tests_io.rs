@@ -205,3 +205,22 @@ fn pgm_export_writes_json_and_mapping() {
     let lines = std::fs::read_to_string(&map).unwrap().lines().count();
     assert_eq!(lines, m.mapping.len() + 1);
 }
+
+#[test]
+fn restoring_after_the_analysis_was_set_merges_instead_of_duplicating() {
+    let dir = tempfile::tempdir().unwrap();
+    let gpkg = dir.path().join("dorp.gpkg");
+    let (mut s, _) = open(&gpkg, network());
+    s.set_analysis(super::tests::analysis());
+    s.apply(SessionCommand::Accept { ids: vec![SuggestionId(0)], note: None }).unwrap();
+    let mut changed = network();
+    changed.connections[1].phase = PhaseConnection::Single(Phase::L1);
+    let (mut r, o) = open(&gpkg, changed);
+    assert!(matches!(o, RestoreOutcome::NetworkChanged { .. }));
+    // The app ran the analysis before the user answered the question.
+    r.set_analysis(super::tests::analysis());
+    let sum = r.restore_anyway();
+    assert_eq!(sum.suggestions, 4);
+    assert_eq!(r.counts().total, 4, "no duplicates");
+    assert_eq!(r.counts().accepted, 1);
+}

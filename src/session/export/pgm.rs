@@ -17,7 +17,7 @@
 use super::cable_types::CableType;
 use crate::model::{Network, PhaseConnection, Topology};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::io;
 use std::path::Path;
@@ -70,42 +70,141 @@ pub struct PgmMapping {
     pub detail: String,
 }
 
-/// A built model: the JSON document, the id mapping, and what was assumed or left out.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NodeRow {
+    pub id: i32,
+    pub u_rated: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LineRow {
+    pub id: i32,
+    pub from_node: i32,
+    pub to_node: i32,
+    pub from_status: i8,
+    pub to_status: i8,
+    pub r1: f64,
+    pub x1: f64,
+    pub c1: f64,
+    pub tan1: f64,
+    pub r0: f64,
+    pub x0: f64,
+    pub c0: f64,
+    pub tan0: f64,
+    pub i_n: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LinkRow {
+    pub id: i32,
+    pub from_node: i32,
+    pub to_node: i32,
+    pub from_status: i8,
+    pub to_status: i8,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SourceRow {
+    pub id: i32,
+    pub node: i32,
+    pub status: i8,
+    pub u_ref: f64,
+    pub sk: f64,
+    pub rx_ratio: f64,
+    pub z01_ratio: f64,
+}
+
+/// `type` 0: constant power.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SymLoadRow {
+    pub id: i32,
+    pub node: i32,
+    pub status: i8,
+    #[serde(rename = "type")]
+    pub load_type: i8,
+    pub p_specified: f64,
+    pub q_specified: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AsymLoadRow {
+    pub id: i32,
+    pub node: i32,
+    pub status: i8,
+    #[serde(rename = "type")]
+    pub load_type: i8,
+    pub p_specified: [f64; 3],
+    pub q_specified: [f64; 3],
+}
+
+/// A built model: the components, the id mapping, and what was assumed or left out.
 #[derive(Clone, Debug, Default)]
 pub struct PgmModel {
-    pub components: Vec<(&'static str, Vec<Value>)>,
+    pub node: Vec<NodeRow>,
+    pub line: Vec<LineRow>,
+    pub link: Vec<LinkRow>,
+    pub source: Vec<SourceRow>,
+    pub sym_load: Vec<SymLoadRow>,
+    pub asym_load: Vec<AsymLoadRow>,
     pub mapping: Vec<PgmMapping>,
     /// Assumptions and omissions, one line each (never silent).
     pub warnings: Vec<String>,
 }
 
+fn write_component<T: Serialize>(w: &mut dyn io::Write, name: &str, rows: &[T], first: &mut bool) -> io::Result<()> {
+    if rows.is_empty() {
+        return Ok(()); // power-grid-model takes absent components as none
+    }
+    if !*first {
+        w.write_all(b",\n")?;
+    }
+    *first = false;
+    write!(w, "\"{name}\":[")?;
+    for (i, r) in rows.iter().enumerate() {
+        w.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        serde_json::to_writer(&mut *w, r).map_err(io::Error::other)?;
+    }
+    w.write_all(b"\n]")
+}
+
 impl PgmModel {
     pub fn count(&self, component: &str) -> usize {
-        self.components.iter().find(|(c, _)| *c == component).map_or(0, |(_, v)| v.len())
+        match component {
+            "node" => self.node.len(),
+            "line" => self.line.len(),
+            "link" => self.link.len(),
+            "source" => self.source.len(),
+            "sym_load" => self.sym_load.len(),
+            "asym_load" => self.asym_load.len(),
+            _ => 0,
+        }
     }
 
-    /// The power-grid-model serialisation format 1.0 (row-based input).
+    /// Writes the power-grid-model serialisation format 1.0 (row-based input),
+    /// one component row per line.
+    pub fn write_json(&self, w: &mut dyn io::Write) -> io::Result<()> {
+        w.write_all(b"{\"version\":\"1.0\",\"type\":\"input\",\"is_batch\":false,\"attributes\":{},\"data\":{\n")?;
+        let mut first = true;
+        write_component(w, "node", &self.node, &mut first)?;
+        write_component(w, "line", &self.line, &mut first)?;
+        write_component(w, "link", &self.link, &mut first)?;
+        write_component(w, "source", &self.source, &mut first)?;
+        write_component(w, "sym_load", &self.sym_load, &mut first)?;
+        write_component(w, "asym_load", &self.asym_load, &mut first)?;
+        w.write_all(b"\n}}\n")
+    }
+
+    /// The document as a JSON value (for inspection and tests).
     pub fn to_json(&self) -> Value {
-        let data: serde_json::Map<String, Value> = self
-            .components
-            .iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| (k.to_string(), Value::Array(v.clone())))
-            .collect();
-        json!({"version": "1.0", "type": "input", "is_batch": false, "attributes": {}, "data": data})
+        let mut buf = Vec::new();
+        self.write_json(&mut buf).expect("writing to memory");
+        serde_json::from_slice(&buf).expect("own output is JSON")
     }
 }
 
 struct Builder {
     next_id: i64,
-    nodes: Vec<Value>,
-    lines: Vec<Value>,
-    links: Vec<Value>,
-    sources: Vec<Value>,
-    sym_loads: Vec<Value>,
-    asym_loads: Vec<Value>,
-    mapping: Vec<PgmMapping>,
-    warnings: Vec<String>,
+    m: PgmModel,
     u_rated: f64,
 }
 
@@ -113,23 +212,33 @@ impl Builder {
     fn id(&mut self, component: &'static str, gis_layer: &'static str, gis_id: &str, detail: String) -> i32 {
         let id = self.next_id as i32;
         self.next_id += 1;
-        self.mapping.push(PgmMapping { pgm_id: id, component, gis_layer, gis_id: gis_id.to_string(), detail });
+        self.m.mapping.push(PgmMapping { pgm_id: id, component, gis_layer, gis_id: gis_id.to_string(), detail });
         id
     }
     fn node(&mut self, gis_layer: &'static str, gis_id: &str, detail: String) -> i32 {
         let id = self.id("node", gis_layer, gis_id, detail);
-        self.nodes.push(json!({"id": id, "u_rated": self.u_rated}));
+        self.m.node.push(NodeRow { id, u_rated: self.u_rated });
         id
     }
     fn line(&mut self, from: i32, to: i32, t: &CableType, length_m: f64, gis_layer: &'static str, gis_id: &str, detail: String) {
         let id = self.id("line", gis_layer, gis_id, detail);
         let km = length_m / 1000.0;
-        self.lines.push(json!({
-            "id": id, "from_node": from, "to_node": to, "from_status": 1, "to_status": 1,
-            "r1": t.r1 * km, "x1": t.x1 * km, "c1": t.c1 * km, "tan1": 0.0,
-            "r0": t.r0 * km, "x0": t.x0 * km, "c0": t.c0 * km, "tan0": 0.0,
-            "i_n": t.i_n,
-        }));
+        self.m.line.push(LineRow {
+            id,
+            from_node: from,
+            to_node: to,
+            from_status: 1,
+            to_status: 1,
+            r1: t.r1 * km,
+            x1: t.x1 * km,
+            c1: t.c1 * km,
+            tan1: 0.0,
+            r0: t.r0 * km,
+            x0: t.x0 * km,
+            c0: t.c0 * km,
+            tan0: 0.0,
+            i_n: t.i_n,
+        });
     }
 }
 
@@ -161,18 +270,7 @@ const MIN_SERVICE_M: f64 = 1.0;
 
 /// Builds the model of `net` (pass the session's corrected network) on its topology.
 pub fn build_pgm(net: &Network, topo: &Topology, opts: &PgmOptions) -> PgmModel {
-    let mut b = Builder {
-        next_id: 1,
-        nodes: Vec::new(),
-        lines: Vec::new(),
-        links: Vec::new(),
-        sources: Vec::new(),
-        sym_loads: Vec::new(),
-        asym_loads: Vec::new(),
-        mapping: Vec::new(),
-        warnings: Vec::new(),
-        u_rated: opts.u_rated_v,
-    };
+    let mut b = Builder { next_id: 1, m: PgmModel::default(), u_rated: opts.u_rated_v };
     let default_type = CableType::parse(&opts.default_conductor)
         .unwrap_or_else(|| CableType::standard(150, super::cable_types::Material::Al).expect("150Al in table"));
     let service_type = CableType::parse(&opts.service_conductor)
@@ -192,10 +290,15 @@ pub fn build_pgm(net: &Network, topo: &Topology, opts: &PgmOptions) -> PgmModel 
         let id = b.node("stations", &s.id, "LV busbar".into());
         busbar.insert(&s.id, id);
         let src = b.id("source", "stations", &s.id, "supply at the LV busbar".into());
-        b.sources.push(json!({
-            "id": src, "node": id, "status": 1, "u_ref": opts.u_ref,
-            "sk": opts.source_sk_va, "rx_ratio": opts.source_rx_ratio, "z01_ratio": 1.0,
-        }));
+        b.m.source.push(SourceRow {
+            id: src,
+            node: id,
+            status: 1,
+            u_ref: opts.u_ref,
+            sk: opts.source_sk_va,
+            rx_ratio: opts.source_rx_ratio,
+            z01_ratio: 1.0,
+        });
     }
     let mut linked: std::collections::HashSet<(i32, i32)> = Default::default();
     for (ci, c) in net.cables.iter().enumerate() {
@@ -207,11 +310,11 @@ pub fn build_pgm(net: &Network, topo: &Topology, opts: &PgmOptions) -> PgmModel 
         let start = topo.cable_nodes[ci][if route.first_point_upstream { 0 } else { 1 }];
         if linked.insert((bus, end_node[start])) {
             let id = b.id("link", "stations", &c.station_id, format!("busbar to feeder {}", c.feeder_id));
-            b.links.push(json!({"id": id, "from_node": bus, "to_node": end_node[start], "from_status": 1, "to_status": 1}));
+            b.m.link.push(LinkRow { id, from_node: bus, to_node: end_node[start], from_status: 1, to_status: 1 });
         }
     }
     for p in &topo.problems {
-        b.warnings.push(format!("topology: {p} (not energised in the model)"));
+        b.m.warnings.push(format!("topology: {p} (not energised in the model)"));
     }
 
     // Connections per cable, ordered along it.
@@ -220,7 +323,8 @@ pub fn build_pgm(net: &Network, topo: &Topology, opts: &PgmOptions) -> PgmModel 
         match topo.attachments.get(i).copied().flatten() {
             Some(a) => on_cable[a.cable].push((a.along_m, i)),
             None => {
-                b.warnings.push(format!("connection {}: cable {} does not exist: no load in the model", conn.ean, conn.cable_id))
+                b.m.warnings
+                    .push(format!("connection {}: cable {} does not exist: no load in the model", conn.ean, conn.cable_id))
             }
         }
     }
@@ -234,7 +338,7 @@ pub fn build_pgm(net: &Network, topo: &Topology, opts: &PgmOptions) -> PgmModel 
         if let Some(w) = warn {
             assumed += 1;
             if assumed <= 20 {
-                b.warnings.push(w);
+                b.m.warnings.push(w);
             }
         }
         let len = cable.length_m();
@@ -266,7 +370,7 @@ pub fn build_pgm(net: &Network, topo: &Topology, opts: &PgmOptions) -> PgmModel 
             let (a, b_) = (w[0], w[1]);
             if a.1 == b_.1 {
                 if segments == 1 {
-                    b.warnings.push(format!("cable {}: both ends on one node: left out of the model", cable.id));
+                    b.m.warnings.push(format!("cable {}: both ends on one node: left out of the model", cable.id));
                 }
                 continue;
             }
@@ -300,36 +404,36 @@ pub fn build_pgm(net: &Network, topo: &Topology, opts: &PgmOptions) -> PgmModel 
                     let mut qv = [0.0; 3];
                     pv[ph.index()] = p;
                     qv[ph.index()] = p * q_per_p;
-                    b.asym_loads
-                        .push(json!({"id": id, "node": meter, "status": 1, "type": 0, "p_specified": pv, "q_specified": qv}));
+                    b.m.asym_load.push(AsymLoadRow {
+                        id,
+                        node: meter,
+                        status: 1,
+                        load_type: 0,
+                        p_specified: pv,
+                        q_specified: qv,
+                    });
                 }
                 PhaseConnection::Three => {
                     let id = b.id("sym_load", "connections", &conn.ean, "three-phase".into());
-                    b.sym_loads.push(
-                        json!({"id": id, "node": meter, "status": 1, "type": 0, "p_specified": p, "q_specified": p * q_per_p}),
-                    );
+                    b.m.sym_load.push(SymLoadRow {
+                        id,
+                        node: meter,
+                        status: 1,
+                        load_type: 0,
+                        p_specified: p,
+                        q_specified: p * q_per_p,
+                    });
                 }
             }
         }
     }
     if assumed > 20 {
-        b.warnings.push(format!("... {} more cable(s) modelled as {}", assumed - 20, opts.default_conductor));
+        b.m.warnings.push(format!("... {} more cable(s) modelled as {}", assumed - 20, opts.default_conductor));
     }
     if b.next_id > i32::MAX as i64 {
-        b.warnings.push("more components than int32 ids: the model is not valid".into());
+        b.m.warnings.push("more components than int32 ids: the model is not valid".into());
     }
-    PgmModel {
-        components: vec![
-            ("node", b.nodes),
-            ("line", b.lines),
-            ("link", b.links),
-            ("source", b.sources),
-            ("sym_load", b.sym_loads),
-            ("asym_load", b.asym_loads),
-        ],
-        mapping: b.mapping,
-        warnings: b.warnings,
-    }
+    b.m
 }
 
 /// Writes the mapping as CSV.
@@ -345,7 +449,6 @@ pub fn write_mapping(w: &mut dyn io::Write, mapping: &[PgmMapping]) -> io::Resul
 
 /// Writes the model JSON and its id mapping, both atomically.
 pub fn write_pgm(model: &PgmModel, json_path: &Path, mapping_path: &Path) -> io::Result<()> {
-    let doc = model.to_json();
-    crate::session::atomic::write_atomic(json_path, |w| serde_json::to_writer_pretty(&mut *w, &doc).map_err(io::Error::other))?;
+    crate::session::atomic::write_atomic(json_path, |w| model.write_json(w))?;
     crate::session::atomic::write_atomic(mapping_path, |w| write_mapping(w, &model.mapping))
 }
