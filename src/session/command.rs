@@ -352,6 +352,7 @@ impl ReviewSession {
         for c in &changes {
             self.put(c, false);
         }
+        self.revision += 1;
         self.history.redo.clear();
         self.history.undo.push(Step { description: description.clone(), changes });
         if self.history.undo.len() > UNDO_DEPTH {
@@ -384,6 +385,7 @@ impl ReviewSession {
         for c in step.changes.iter().rev() {
             self.put(c, true);
         }
+        self.revision += 1;
         let out =
             Applied { description: format!("undo: {}", step.description), changed: step.changes.len(), autosave_error: None };
         self.history.redo.push(step);
@@ -396,6 +398,7 @@ impl ReviewSession {
         for c in &step.changes {
             self.put(c, false);
         }
+        self.revision += 1;
         let out =
             Applied { description: format!("redo: {}", step.description), changed: step.changes.len(), autosave_error: None };
         self.history.undo.push(step);

@@ -540,6 +540,7 @@ impl ReviewSession {
                 continue;
             }
             self.next_seq = self.next_seq.max(e.seq + 1);
+            self.revision += 1;
             sum.edits += 1;
             self.edits.insert(
                 (i, e.field),

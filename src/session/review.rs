@@ -136,6 +136,8 @@ pub struct ReviewSession {
     pub(super) clock: Clock,
     pub(super) feeder_station: HashMap<String, String>,
     pub(super) autosave: Autosave,
+    /// Bumped on every change of suggestions, decisions or edits.
+    pub(super) revision: u64,
 }
 
 impl std::fmt::Debug for ReviewSession {
@@ -165,6 +167,7 @@ impl ReviewSession {
             clock: system_clock(),
             feeder_station,
             autosave: Autosave::default(),
+            revision: 0,
         }
     }
 
@@ -186,6 +189,11 @@ impl ReviewSession {
     }
     pub fn set_clock(&mut self, clock: Clock) {
         self.clock = clock;
+    }
+    /// Changes whenever suggestions, decisions or edits change: the UI can cache
+    /// what it derives (map colours, plots) and rebuild only when this moves.
+    pub fn revision(&self) -> u64 {
+        self.revision
     }
 
     /// Sets (or replaces) the inference result and its suggestions. Decisions on
@@ -248,6 +256,7 @@ impl ReviewSession {
 
     /// Installs a suggestion list, numbering ids and indexing by connection.
     pub(super) fn set_suggestions(&mut self, mut list: Vec<Suggestion>) {
+        self.revision += 1;
         self.by_connection.clear();
         for (i, s) in list.iter_mut().enumerate() {
             s.id = SuggestionId(i as u32);
@@ -310,6 +319,15 @@ impl ReviewSession {
             }
         }
         out
+    }
+
+    /// The corrected phase of connection `i`, without building the whole
+    /// [`EffectiveConnection`] (no allocation: for drawing many connections).
+    pub fn effective_phase(&self, i: usize) -> PhaseConnection {
+        match self.overrides(i)[0] {
+            Some((_, FieldValue::Phase(p))) => *p,
+            _ => self.network.connections[i].phase,
+        }
     }
 
     /// The connection as corrected by this session. A cable change brings the

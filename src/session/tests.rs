@@ -177,8 +177,12 @@ fn accept_reject_edit_change_the_effective_values() {
     let p0 = find(&s, 0, Field::Phase);
     let c3 = find(&s, 3, Field::Cable);
     let p3 = find(&s, 3, Field::Phase);
+    let rev = s.revision();
     s.apply(SessionCommand::Accept { ids: vec![p0], note: None }).unwrap();
     assert_eq!(s.effective(0).phase, PhaseConnection::Single(Phase::L3));
+    assert_eq!(s.effective_phase(0), PhaseConnection::Single(Phase::L3));
+    assert_eq!(s.effective_phase(1), PhaseConnection::Single(Phase::L2));
+    assert!(s.revision() > rev);
     s.apply(SessionCommand::Accept { ids: vec![c3], note: Some("checked on site".into()) }).unwrap();
     let e = s.effective(3);
     assert_eq!((e.cable_id.as_str(), e.feeder_id.as_str(), e.station_id.as_str()), ("C3", "F2", "S1"));

@@ -224,3 +224,41 @@ fn restoring_after_the_analysis_was_set_merges_instead_of_duplicating() {
     assert_eq!(r.counts().total, 4, "no duplicates");
     assert_eq!(r.counts().accepted, 1);
 }
+
+#[test]
+fn failed_autosave_keeps_the_change_and_reports_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("not-a-folder");
+    std::fs::write(&blocker, b"x").unwrap();
+    let mut s = session();
+    s.autosave_to(blocker.join("s.lvtopo-session.json"));
+    let a = s.apply(SessionCommand::Accept { ids: vec![SuggestionId(0)], note: None }).unwrap();
+    assert_eq!(a.changed, 1);
+    assert!(a.autosave_error.as_deref().is_some_and(|e| e.contains("could not save the review session")), "{a:?}");
+    assert!(matches!(s.save_status(), SaveStatus::Failed { .. }));
+    assert_eq!(s.counts().accepted, 1);
+}
+
+#[test]
+fn reset_and_note_are_undoable_steps() {
+    let mut s = session();
+    s.apply(SessionCommand::Reject { ids: vec![SuggestionId(0), SuggestionId(1)], note: Some("first look".into()) }).unwrap();
+    s.apply(SessionCommand::SetNote { id: SuggestionId(0), note: Some("asked the field crew".into()) }).unwrap();
+    assert_eq!(s.suggestion(SuggestionId(0)).unwrap().decision.note.as_deref(), Some("asked the field crew"));
+    assert_eq!(s.suggestion(SuggestionId(0)).unwrap().decision.state, DecisionState::Rejected);
+    s.apply(SessionCommand::Reset { ids: vec![SuggestionId(0), SuggestionId(1)] }).unwrap();
+    assert_eq!(s.undo_description().unwrap(), "Undo: reset 2 decisions");
+    assert_eq!(s.counts().pending, 4);
+    s.undo();
+    s.undo();
+    assert_eq!(s.suggestion(SuggestionId(0)).unwrap().decision.note.as_deref(), Some("first look"));
+    assert_eq!(s.counts().rejected, 2);
+    assert_eq!(
+        s.apply(SessionCommand::Reset { ids: vec![SuggestionId(9)] }),
+        Err(SessionError::UnknownSuggestion(SuggestionId(9)))
+    );
+    assert!(matches!(
+        s.apply(SessionCommand::Edit { id: SuggestionId(0), value: FieldValue::Id("C1".into()), note: None }),
+        Err(SessionError::WrongValue { field: Field::Phase, .. })
+    ));
+}
