@@ -56,6 +56,9 @@ pub struct Args {
     /// Write plain voltage.csv / feed_in.csv instead of .csv.gz.
     #[arg(long)]
     pub no_gzip: bool,
+    /// Also write a README.md describing the network and how to regenerate it.
+    #[arg(long)]
+    pub readme: bool,
 }
 
 struct Bar(indicatif::ProgressBar);
@@ -121,8 +124,17 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let t0 = std::time::Instant::now();
     let out = sim::generate(&cfg, a.seed, &Bar(bar.clone()))?;
     bar.set_message("writing files");
-    let files = sim::write(&out, &a.out, &WriteOptions { crs, gzip_large: !a.no_gzip, ..Default::default() })
-        .with_context(|| format!("writing {}", a.out.display()))?;
+    let files = sim::write(
+        &out,
+        &a.out,
+        &WriteOptions {
+            crs,
+            gzip_large: !a.no_gzip,
+            readme_command: a.readme.then(|| format!("lvtopo {}", std::env::args().skip(1).collect::<Vec<_>>().join(" "))),
+            ..Default::default()
+        },
+    )
+    .with_context(|| format!("writing {}", a.out.display()))?;
     bar.finish_and_clear();
     let c = &out.scenario.counts;
     println!(

@@ -300,6 +300,17 @@ pub fn build_station<R: Rng>(
     let weights: Vec<f64> = (0..n_feeders).map(|_| rng.gen_range(0.6..1.4)).collect();
     let wsum: f64 = weights.iter().sum();
     let long_feeder = if params.long_feeder { Some(rng.gen_range(0..n_feeders)) } else { None };
+    // A rural cable feeds a handful of farms and detached houses, not a neighbourhood:
+    // the other feeders take the rest.
+    let mut targets: Vec<usize> = weights.iter().map(|w| ((n_target as f64 * w / wsum).round() as usize).max(3)).collect();
+    if let Some(l) = long_feeder {
+        let excess = targets[l].saturating_sub(18);
+        targets[l] -= excess;
+        for k in 0..excess {
+            let f = (l + 1 + k % (n_feeders - 1)) % n_feeders;
+            targets[f] += 1;
+        }
+    }
     let base_angle = rng.gen_range(0.0..std::f64::consts::TAU);
     let spacing = std::f64::consts::TAU / n_feeders as f64;
 
@@ -324,14 +335,19 @@ pub fn build_station<R: Rng>(
 
     for f in 0..n_feeders {
         let is_long = long_feeder == Some(f);
-        let mut h_left = ((n_target as f64 * weights[f] / wsum).round() as usize).max(3);
+        let mut h_left = targets[f];
         let angle = base_angle + f as f64 * spacing + rng.gen_range(-0.12..0.12);
         let dir = (angle.cos(), angle.sin());
         let pitch = if is_long { rng.gen_range(18.0..30.0) } else { rng.gen_range(6.0..11.0) };
         let setback = rng.gen_range(9.0..14.0);
         // Half the houses on the main street, the rest on side streets.
         let main_houses = if is_long { h_left } else { (h_left / 2).max(3) };
-        let main_len = (main_houses as f64 * pitch / 2.0 + 10.0).clamp(60.0, if is_long { 700.0 } else { 420.0 });
+        // A rural road has farms and detached houses on one side only.
+        let main_len = if is_long {
+            (main_houses as f64 * pitch + 10.0).clamp(250.0, 750.0)
+        } else {
+            (main_houses as f64 * pitch / 2.0 + 10.0).clamp(60.0, 420.0)
+        };
         let main_start = 25.0;
         let main_conductor = if is_long {
             AL95
@@ -436,10 +452,12 @@ pub fn build_station<R: Rng>(
     }
     let mut placed: Vec<Placed> = Vec::new();
     for (si, st) in streets.iter().enumerate() {
-        let per_side = st.houses.div_ceil(2);
+        let one_sided = st.len > 1.2 * st.houses as f64 * st.pitch / 2.0 + 20.0;
+        let per_side = if one_sided { st.houses } else { st.houses.div_ceil(2) };
+        let sides: &[f64] = if one_sided { &[1.0] } else { &[1.0, -1.0] };
         let mut count = 0;
         for i in 0..per_side {
-            for side in [1.0, -1.0] {
+            for &side in sides {
                 if count >= st.houses {
                     break;
                 }
@@ -670,18 +688,14 @@ pub fn build_station<R: Rng>(
         }
     }
     let _ = house_run;
-    StationLayout {
-        id: id.to_string(),
-        name: name.to_string(),
-        pos,
-        kva,
-        uk,
-        feeder_ids,
-        sections,
-        houses: houses.into_iter().flatten().collect(),
-        tree,
-        z_transformer,
+    let mut houses: Vec<House> = houses.into_iter().flatten().collect();
+    // Small networks still show the wiring problem the tool must find.
+    let three: Vec<usize> = (0..houses.len()).filter(|&h| houses[h].three_phase).collect();
+    if three.len() >= 2 && three.iter().all(|&h| houses[h].rotation == Rotation::IDENTITY) {
+        let h = three[rng.gen_range(0..three.len())];
+        houses[h].rotation = Rotation::all()[rng.gen_range(1..6)];
     }
+    StationLayout { id: id.to_string(), name: name.to_string(), pos, kva, uk, feeder_ids, sections, houses, tree, z_transformer }
 }
 
 /// The postcode letters two steps further (the even side of a street).

@@ -49,6 +49,8 @@ pub struct SimConfig {
     /// Share of smart meters (the rest are conventional: no data).
     pub smart_share: f64,
     pub pv_share: f64,
+    /// Largest PV installation on a single-phase connection (kWp); sizes are uniform from 1.2 kWp up.
+    pub pv_kwp_max: f64,
     pub three_phase_share: f64,
     pub heat_pump_share: f64,
     pub ev_share: f64,
@@ -83,6 +85,7 @@ impl SimConfig {
             rounding_v: 0.1,
             smart_share: 0.95,
             pv_share: 0.3,
+            pv_kwp_max: 6.5,
             three_phase_share: 0.1,
             heat_pump_share: 0.12,
             ev_share: 0.08,
@@ -102,8 +105,11 @@ impl SimConfig {
                 stations: 3,
                 connections_per_station: 200,
                 start: summer,
+                // A PV-heavy district whose transformer tap was set for winter evenings.
+                tap: 1,
                 rounding_v: 1.0,
                 pv_share: 0.55,
+                pv_kwp_max: 8.5,
                 heat_pump_share: 0.08,
                 ev_share: 0.12,
                 town: Some(1),
@@ -269,7 +275,7 @@ pub fn generate(cfg: &SimConfig, seed: u64, progress: &dyn Progress) -> Result<S
             let smart = r.gen_bool(cfg.smart_share);
             let pv = r.gen_bool(cfg.pv_share);
             let kwp = if pv {
-                (r.gen_range(1.2..6.5) * if house.three_phase { 1.4 } else { 1.0 } * 10.0f64).round() / 10.0
+                (r.gen_range(1.2..cfg.pv_kwp_max.max(1.3)) * if house.three_phase { 1.4 } else { 1.0 } * 10.0f64).round() / 10.0
             } else {
                 0.0
             };

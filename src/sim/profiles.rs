@@ -22,6 +22,12 @@ pub struct Weather {
     pub temp_c: Vec<f32>,
     /// Per day: "sunny", "mixed" or "overcast".
     pub day_kind: Vec<&'static str>,
+    /// Calendar per step (interval middle, Dutch civil time), computed once for every household.
+    pub hour: Vec<f64>,
+    pub weekend: Vec<bool>,
+    pub day_of_year: Vec<f64>,
+    /// Local calendar day index (0 = the start date).
+    pub day: Vec<usize>,
 }
 
 fn mid(grid: &TimeGrid, i: usize) -> Timestamp {
@@ -106,7 +112,12 @@ impl Weather {
             let diurnal = if kind == "sunny" { 4.0 } else { 2.0 };
             temp_c.push((day_temp[d] - diurnal * (std::f64::consts::TAU * (h - 3.0) / 24.0).cos()) as f32);
         }
-        Weather { clear_index, temp_c, day_kind }
+        let hour = (0..grid.len).map(|i| local_hour(mid(grid, i))).collect();
+        let weekend = (0..grid.len).map(|i| is_weekend(mid(grid, i))).collect();
+        let day_of_year = (0..grid.len).map(|i| day_of_year(mid(grid, i))).collect();
+        let d0 = to_amsterdam(mid(grid, 0)).date_naive();
+        let day = (0..grid.len).map(|i| (to_amsterdam(mid(grid, i)).date_naive() - d0).num_days().max(0) as usize).collect();
+        Weather { clear_index, temp_c, day_kind, hour, weekend, day_of_year, day }
     }
 }
 
@@ -153,6 +164,9 @@ pub struct Household {
     pub pv_shift_h: f64,
     /// Phase share of a three-phase household's base load.
     pub phase_weights: [f64; 3],
+    /// 10-minute mean voltage above which the PV inverter disconnects (V):
+    /// 253 V by EN 50549-1, higher in older or re-set inverters.
+    pub inverter_trip_v: f64,
 }
 
 impl Household {
@@ -171,6 +185,7 @@ impl Household {
             pv_kwp,
             pv_shift_h: rng.gen_range(-1.5..1.5),
             phase_weights: w,
+            inverter_trip_v: if rng.gen_bool(0.6) { 253.0 } else { rng.gen_range(254.0..258.0) },
         }
     }
 }
@@ -218,10 +233,7 @@ pub fn household_profile<R: Rng>(rng: &mut R, hh: &Household, phases: &[usize], 
     let mut ev_arrival = -1.0f64;
     for i in 0..n {
         let t = mid(grid, i);
-        let h = local_hour(t);
-        let doy = day_of_year(t);
-        let weekend = is_weekend(t);
-        let day = ((t + 7200) / 86_400) as usize; // day index changes at (about) local midnight
+        let (h, doy, weekend, day) = (weather.hour[i], weather.day_of_year[i], weather.weekend[i], weather.day[i]);
         if day_plan != Some(day) {
             day_plan = Some(day);
             cooking = if hh.electric_cooking && rng.gen_bool(0.85) {

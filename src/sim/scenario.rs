@@ -223,3 +223,112 @@ pub fn build(
         load_flow,
     }
 }
+
+/// A short human description of a generated network (the folder's README.md).
+pub fn readme(s: &Scenario, command: &str) -> String {
+    let c = &s.counts;
+    let cfg = &s.config;
+    let mut r = String::new();
+    use std::fmt::Write as _;
+    let _ = writeln!(r, "# Sample network `{}` (generated)\n", cfg.preset);
+    let _ = writeln!(
+        r,
+        "A synthetic but physics-true LV network near {} (RD New coordinates), made by `lvtopo simulate`. \
+         Nothing here is real customer data; EANs are made up (valid check digits).\n",
+        s.town
+    );
+    let _ = writeln!(r, "Regenerate (identical files):\n\n```\n{command}\n```\n");
+    let _ = writeln!(r, "## What is inside\n");
+    let _ = writeln!(
+        r,
+        "- {} station(s) ({}), {} feeders, {} cable sections, {} connections: {} smart meters, {} conventional (no data), \
+         {} three-phase ({} with a rotated meter), {} with PV ({} not registered).",
+        c.stations,
+        s.stations.iter().map(|st| format!("{} {} kVA", st.station_id, st.kva)).collect::<Vec<_>>().join(", "),
+        c.feeders,
+        c.cables,
+        c.connections,
+        c.smart_meters,
+        c.connections - c.smart_meters,
+        c.three_phase,
+        c.rotated_meters,
+        c.pv,
+        c.pv_unregistered
+    );
+    let _ = writeln!(
+        r,
+        "- Period: {} to {} ({} days of 10-minute voltages, {} season), voltages rounded to {} V; about {:.0}% of rows missing, a few exact duplicates, meters written in shuffled blocks.",
+        s.start,
+        s.end,
+        cfg.days,
+        if (5..=8).contains(&cfg.start.format("%m").to_string().parse::<u32>().unwrap_or(1)) {
+            "summer"
+        } else {
+            "winter/heating"
+        },
+        cfg.rounding_v,
+        cfg.missing_share * 100.0
+    );
+    let _ = writeln!(r, "- Weather per day: {}.", s.weather_per_day.join(", "));
+    let _ = writeln!(
+        r,
+        "- Transformer tap {} (no-load {:.1} V phase-to-neutral), uk {}%. Load flow: {} solves, mean {} iterations, worst power balance {:.1e} W, {} PV inverter trips on overvoltage.",
+        cfg.tap,
+        s.stations.first().map(|x| x.no_load_v).unwrap_or(0.0),
+        s.stations.first().map(|x| x.uk_percent).unwrap_or(0.0),
+        s.load_flow.solves,
+        s.load_flow.mean_iterations,
+        s.load_flow.worst_power_balance_w,
+        s.load_flow.pv_trips
+    );
+    let vmin = s.voltage_stats.iter().map(|v| v.min_v).fold(f64::INFINITY, f64::min);
+    let vmax = s.voltage_stats.iter().map(|v| v.max_v).fold(0.0, f64::max);
+    let under: u32 = s.voltage_stats.iter().map(|v| v.undervoltage_events).sum();
+    let over: u32 = s.voltage_stats.iter().map(|v| v.overvoltage_events).sum();
+    let _ = writeln!(
+        r,
+        "- True meter voltages range {vmin:.1}-{vmax:.1} V; {under} undervoltage and {over} overvoltage events in the window."
+    );
+    let _ = writeln!(
+        r,
+        "- GIS errors injected in `connections.geojson` (the truth is in `truth.csv`, each error listed in `scenario.json` → `gis_errors`): \
+         {} wrong phase, {} wrong feeder (a nearby section of another feeder), {} wrong section within the right feeder.",
+        c.wrong_phase, c.wrong_feeder, c.wrong_cable
+    );
+    let _ = writeln!(r, "\n## Outage scenario\n");
+    for i in &s.incidents {
+        let durations: Vec<i64> = i.interruptions.iter().map(|x| x.duration_s).collect();
+        let (lo, hi) = (durations.iter().min().copied().unwrap_or(0), durations.iter().max().copied().unwrap_or(0));
+        let _ = writeln!(
+            r,
+            "- `{}` {} on {} feeder {}{}: {} connections off from {} (registered {} to {}), interruptions {}h{:02} to {}h{:02}.",
+            i.id,
+            i.kind.replace('_', " "),
+            i.station_id,
+            i.feeder_id,
+            if i.faulted_cable_ids.is_empty() { String::new() } else { format!(", section {}", i.faulted_cable_ids.join(";")) },
+            i.interruptions.len(),
+            i.start,
+            i.registered_start,
+            i.registered_end,
+            lo / 3600,
+            lo % 3600 / 60,
+            hi / 3600,
+            hi % 3600 / 60
+        );
+    }
+    let _ = writeln!(
+        r,
+        "\nSmart meters log their interruptions in `outage_log.csv`; conventional meters log nothing. `voltage_presence.csv` holds the \
+         answers to two \"voltage present?\" rounds during the cable fault (unpowered meters answer `false` or not at all). \
+         `voltage_events.csv` holds counter reads at the start of the quarter and at the start and end of the window: the difference \
+         of the last two is exactly what the simulated voltages produced.\n"
+    );
+    let _ = writeln!(
+        r,
+        "## Files\n\n`stations.geojson`, `cables.geojson`, `connections.geojson` (RD New, legacy `crs` member), `voltage.csv.gz`, \
+         `feed_in.csv.gz`, `voltage_events.csv`, `outage_log.csv`, `incidents.csv`, `voltage_presence.csv`, `truth.csv`, \
+         `scenario.json` (true PV per connection, devices, per-channel voltage statistics, incidents with every interruption, GIS errors, transformer data)."
+    );
+    r
+}

@@ -18,8 +18,6 @@ use serde::{Deserialize, Serialize};
 /// Lower and upper limit of the legal band (EN 50160), V.
 pub const UNDERVOLTAGE_V: f64 = 207.0;
 pub const OVERVOLTAGE_V: f64 = 253.0;
-/// PV inverters disconnect when the 10-minute mean exceeds this (EN 50549-1, 1.1 Un).
-pub const PV_TRIP_V: f64 = 253.0;
 /// No-load phase voltage at tap 0 (V).
 pub const NO_LOAD_V: f64 = 236.0;
 /// Reactive power of household loads as a share of their active power.
@@ -196,7 +194,7 @@ pub fn simulate(
                     if conns[h].household.pv_kwp > 0.0 && powered[h] > 0.0 && curtail[h] > 0.0 {
                         let node = st.houses[h].meter_node as usize;
                         let vmax = (0..3).map(|p| solver.phase_to_neutral(node, p).abs()).fold(0.0, f64::max);
-                        if vmax > PV_TRIP_V && profiles[h].pv_w[i].iter().any(|&w| w > 0.0) {
+                        if vmax > conns[h].household.inverter_trip_v && profiles[h].pv_w[i].iter().any(|&w| w > 0.0) {
                             curtail[h] = if tries == 0 { 0.5 } else { 0.0 };
                             tripped = true;
                             res.pv_trips += 1;

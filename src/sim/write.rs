@@ -25,11 +25,19 @@ pub struct WriteOptions {
     pub gzip_large: bool,
     /// Write the outage log in the DSMR form `ean,end,duration_s`.
     pub outage_log_dsmr: bool,
+    /// Write a README.md naming this command to regenerate the folder.
+    pub readme_command: Option<String>,
 }
 
 impl Default for WriteOptions {
     fn default() -> Self {
-        WriteOptions { crs: Crs::RdNew, format: NetworkFormat::GeoJson, gzip_large: true, outage_log_dsmr: false }
+        WriteOptions {
+            crs: Crs::RdNew,
+            format: NetworkFormat::GeoJson,
+            gzip_large: true,
+            outage_log_dsmr: false,
+            readme_command: None,
+        }
     }
 }
 
@@ -82,5 +90,11 @@ pub fn write(out: &SimOutput, dir: &Path, opts: &WriteOptions) -> io::Result<Vec
         w.write_all(b"\n")
     })?;
     files.push(p);
+    if let Some(cmd) = &opts.readme_command {
+        let p = dir.join("README.md");
+        let text = super::scenario::readme(&out.scenario, cmd);
+        write_atomic(&p, |w| w.write_all(text.as_bytes()))?;
+        files.push(p);
+    }
     Ok(files)
 }
