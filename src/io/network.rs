@@ -216,7 +216,13 @@ impl<'a> Checker<'a> {
         }
     }
     fn extra(&self) -> ExtraAttributes {
-        self.f.props.iter().filter(|(k, _)| !self.known.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()
+        // Nulls are dropped: a layer's column that is empty for this feature is no attribute of it.
+        self.f
+            .props
+            .iter()
+            .filter(|(k, v)| !v.is_null() && !self.known.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
     /// Reports the collected errors; `true` when the feature is accepted.
     fn finish(self, report: &mut ImportReport) -> bool {
@@ -347,7 +353,15 @@ pub fn build_network(raw: RawNetwork, report: &mut ImportReport) -> Network {
             let to_node = c.text("to_node", false);
             let conductor = c.text("conductor", false);
             let r = c.real("r_ohm_per_km", Some(0.0));
-            let len = c.real("length_m", Some(0.0));
+            // A zero or negative registered length is unusable but not fatal: the geometry gives one.
+            let mut len_warning = None;
+            let len = match c.real("length_m", None) {
+                Some(l) if l <= 0.0 => {
+                    len_warning = Some(format!("expected a length > 0 m, found {l}; the length is taken from the geometry"));
+                    None
+                }
+                l => l,
+            };
             let geometry = c.line(layer.crs);
             if let Some(id) = &id {
                 if let Some(first) = cable_feature.get(id) {
@@ -373,6 +387,9 @@ pub fn build_network(raw: RawNetwork, report: &mut ImportReport) -> Network {
             else {
                 continue;
             };
+            if let Some(w) = len_warning {
+                report.warning(&layer.file, loc.clone(), Some("length_m"), w);
+            }
             if !station_feature.contains_key(&station_id) {
                 report.error(
                     &layer.file,
