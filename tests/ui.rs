@@ -127,6 +127,18 @@ fn open_analyse_select_accept_undo_export() {
     assert!(csv.contains(&ean) && csv.contains("accepted"), "{csv}");
     let msg = h.state().state.message.clone().unwrap();
     assert!(!msg.is_error, "{}", msg.text);
+
+    // And the corrected network as GeoPackage.
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    h.get_by_label("Export").click();
+    h.run_steps(2);
+    h.get_by_label("Corrected network as GeoPackage…").click();
+    h.run_steps(3);
+    let msg = h.state().state.message.clone().unwrap();
+    assert!(!msg.is_error, "{}", msg.text);
+    let gpkg = std::fs::read(dir.path().join("corrected.gpkg")).expect("GeoPackage written");
+    assert!(gpkg.starts_with(b"SQLite format 3"));
 }
 
 fn s_first(app: &LvtopoApp) -> usize {

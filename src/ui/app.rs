@@ -272,6 +272,17 @@ impl LvtopoApp {
                     let elapsed = job.started.elapsed();
                     self.load_job = None;
                     match result {
+                        Ok(ds) if ds.network.connections.is_empty() => {
+                            let msg = format!(
+                                "Could not read {}: {} error(s), see the import report",
+                                ds.name,
+                                ds.report.error_count()
+                            );
+                            let _ = self.install_dataset(ds);
+                            self.open.insert(panel_ids::IMPORT_REPORT);
+                            self.bottom_tab = Some(panel_ids::IMPORT_REPORT);
+                            self.state.set_error(msg);
+                        }
                         Ok(ds) => {
                             let msg = format!(
                                 "Opened {} in {:.1} s: {} connections, {} cables, {} stations{}",

@@ -30,7 +30,7 @@ pub fn menu_bar(app: &mut LvtopoApp, ui: &mut egui::Ui, q: &mut CommandQueue) {
                 ui.menu_button("Export", |ui| {
                     let open = app.state.session.is_some();
                     for k in ExportKind::ALL {
-                        export_item(ui, q, k, open && k != ExportKind::GeoPackage);
+                        export_item(ui, q, k, open);
                     }
                     ui.separator();
                     q.menu_item_enabled(ui, UiCommand::ExportAll, open);
@@ -78,9 +78,10 @@ pub fn menu_bar(app: &mut LvtopoApp, ui: &mut egui::Ui, q: &mut CommandQueue) {
 
 fn export_item(ui: &mut egui::Ui, q: &mut CommandQueue, k: ExportKind, enabled: bool) {
     let c = UiCommand::Export(k);
-    let r = ui.add_enabled(enabled, egui::Button::new(k.label())).on_hover_text(c.tooltip()).on_disabled_hover_text(
-        if k == ExportKind::GeoPackage { "The GeoPackage writer is not in this build yet" } else { "Open a network first" },
-    );
+    let r = ui
+        .add_enabled(enabled, egui::Button::new(k.label()))
+        .on_hover_text(c.tooltip())
+        .on_disabled_hover_text("Open a network first");
     if r.clicked() {
         q.push(c);
         ui.close();

@@ -26,7 +26,7 @@ impl ExportKind {
 
     pub fn label(self) -> &'static str {
         match self {
-            ExportKind::GeoPackage => "Corrected connections as GeoPackage…",
+            ExportKind::GeoPackage => "Corrected network as GeoPackage…",
             ExportKind::GeoJson => "Corrected network as GeoJSON folder…",
             ExportKind::CorrectionsCsv => "Change log corrections.csv…",
             ExportKind::PowerGridModel => "Corrected network as power-grid-model JSON…",
@@ -34,7 +34,7 @@ impl ExportKind {
     }
     pub fn file_name(self) -> &'static str {
         match self {
-            ExportKind::GeoPackage => "connections_corrected.gpkg",
+            ExportKind::GeoPackage => "corrected.gpkg",
             ExportKind::GeoJson => "corrected-geojson",
             ExportKind::CorrectionsCsv => "corrections.csv",
             ExportKind::PowerGridModel => "network_pgm.json",

@@ -311,7 +311,9 @@ impl LvtopoApp {
                     format!("power-grid-model input written to {} and {}{warn}", path.display(), mapping.display())
                 })
             }
-            ExportKind::GeoPackage => Err(std::io::Error::other("the GeoPackage writer is not in this build yet; use GeoJSON")),
+            ExportKind::GeoPackage => export::export_gpkg(s, &path).map(|()| {
+                format!("Corrected network ({} changed connections) written to {}", s.changed_connections().len(), path.display())
+            }),
         };
         let inconsistent = s.inconsistencies().len();
         match result {

@@ -5,7 +5,7 @@
 
 use super::state::Dataset;
 use crate::io::{ImportReport, Location};
-use crate::model::{Measurements, Network};
+use crate::model::Measurements;
 use crate::progress::{Cancelled, Progress};
 use std::path::{Path, PathBuf};
 
@@ -88,59 +88,72 @@ pub fn plan(paths: &[PathBuf]) -> OpenPlan {
 }
 
 /// Reads a plan. Without a network in it, the measurements are added to `current`.
+/// Problems in the files go to the import report; only cancelling (or having
+/// nothing to add measurements to) is an `Err`.
 pub fn load(plan: &OpenPlan, current: Option<&Dataset>, progress: &dyn Progress) -> Result<Dataset, String> {
-    let mut report = ImportReport::default();
-    for (p, why) in &plan.ignored {
-        report.warning(&p.display().to_string(), Location::File, None, format!("not opened: {why}"));
-    }
-    let (network, name, mut measurements, mut measurement_paths) = match (&plan.network, current) {
+    let cancelled = |_: Cancelled| Cancelled.to_string();
+    let (network, topology, mut report, name, mut measurements, mut measurement_paths) = match (&plan.network, current) {
         (Some(path), _) => {
-            progress.set(0.05, "reading the network");
-            let net = read_network(path, &mut report)?;
+            let loaded = crate::io::network::load_network(path, progress).map_err(cancelled)?;
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
-            (net, name, Measurements::default(), Vec::new())
+            (loaded.network, Some(loaded.topology), loaded.report, name, Measurements::default(), Vec::new())
         }
-        (None, Some(ds)) => {
-            report = (*ds.report).clone();
-            for (p, why) in &plan.ignored {
-                report.warning(&p.display().to_string(), Location::File, None, format!("not opened: {why}"));
-            }
-            ((*ds.network).clone(), ds.name.clone(), (*ds.measurements).clone(), ds.measurement_paths.clone())
-        }
+        (None, Some(ds)) => (
+            (*ds.network).clone(),
+            Some((*ds.topology).clone()),
+            (*ds.report).clone(),
+            ds.name.clone(),
+            (*ds.measurements).clone(),
+            ds.measurement_paths.clone(),
+        ),
         (None, None) => return Err("open a network first (a .gpkg file or a folder with connections.geojson)".into()),
     };
+    for (p, why) in &plan.ignored {
+        let label = p.display().to_string();
+        report.begin_file(&label);
+        report.warning(&label, Location::File, None, format!("not opened: {why}"));
+    }
+    if !plan.measurements.is_empty() && !network.connections.is_empty() {
+        let lm = crate::io::measurements::load_measurements(&plan.measurements, &network, progress).map_err(cancelled)?;
+        let m = lm.measurements;
+        // Each file read replaces what the dataset held of its kind.
+        if m.voltage.is_some() {
+            measurements.voltage = m.voltage;
+        }
+        if m.feed_in.is_some() {
+            measurements.feed_in = m.feed_in;
+        }
+        let has = |k: &str| plan.measurements.iter().any(|p| measurement_kind(p) == Some(k));
+        if has("voltage_events") {
+            measurements.voltage_events = m.voltage_events;
+        }
+        if has("outage_log") {
+            measurements.outage_log = m.outage_log;
+        }
+        if has("incidents") {
+            measurements.incidents = m.incidents;
+        }
+        if has("voltage_presence") {
+            measurements.presence = m.presence;
+        }
+        report.merge(lm.report);
+        for p in &plan.measurements {
+            measurement_paths.retain(|m| measurement_kind(m) != measurement_kind(p));
+            measurement_paths.push(p.clone());
+        }
+    }
     if progress.is_cancelled() {
         return Err(Cancelled.to_string());
     }
-    for (k, p) in plan.measurements.iter().enumerate() {
-        progress.set(0.2 + 0.6 * k as f32 / plan.measurements.len() as f32, &format!("reading {}", p.display()));
-        read_measurement(p, &network, &mut measurements, &mut report, progress)?;
-        if progress.is_cancelled() {
-            return Err(Cancelled.to_string());
-        }
-        measurement_paths.retain(|m| measurement_kind(m) != measurement_kind(p));
-        measurement_paths.push(p.clone());
-    }
-    progress.set(0.85, "building the map");
-    let mut ds = Dataset::from_parts(name, network, measurements, report);
+    progress.set(0.9, "building the map");
+    let mut ds = match topology {
+        Some(t) => Dataset::from_loaded(name, network, t, measurements, report),
+        None => Dataset::from_parts(name, network, measurements, report),
+    };
     ds.network_path = plan.network.clone().or_else(|| current.and_then(|c| c.network_path.clone()));
     ds.measurement_paths = measurement_paths;
     progress.set(1.0, "ready");
     Ok(ds)
-}
-
-fn read_network(path: &Path, _report: &mut ImportReport) -> Result<Network, String> {
-    Err(format!("{}: reading networks needs the io readers, which this build does not have yet", path.display()))
-}
-
-fn read_measurement(
-    path: &Path,
-    _net: &Network,
-    _m: &mut Measurements,
-    _report: &mut ImportReport,
-    _progress: &dyn Progress,
-) -> Result<(), String> {
-    Err(format!("{}: reading measurements needs the io readers, which this build does not have yet", path.display()))
 }
 
 /// Where the bundled sample network is: `$LVTOPO_SAMPLE`, or `sample-networks/town`

@@ -47,6 +47,27 @@ impl Dataset {
         }
     }
 
+    /// As [`Dataset::from_parts`], with the topology the loader already built.
+    pub fn from_loaded(
+        name: impl Into<String>,
+        network: Network,
+        topology: Topology,
+        measurements: Measurements,
+        report: ImportReport,
+    ) -> Dataset {
+        let index = MapIndex::build(&network);
+        Dataset {
+            name: name.into(),
+            network_path: None,
+            measurement_paths: Vec::new(),
+            network: Arc::new(network),
+            topology: Arc::new(topology),
+            measurements: Arc::new(measurements),
+            report: Arc::new(report),
+            index: Arc::new(index),
+        }
+    }
+
     pub fn has_voltage(&self) -> bool {
         self.measurements.voltage.is_some()
     }
