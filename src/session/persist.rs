@@ -319,12 +319,24 @@ impl ReviewSession {
     /// After [`RestoreOutcome::NetworkChanged`]: takes over every record that still
     /// fits the network (EAN present, GIS value unchanged) and resumes autosave.
     pub fn restore_anyway(&mut self) -> RestoreSummary {
-        let summary = match self.autosave.held.take() {
-            Some(file) => self.restore_from(&file),
+        match self.autosave.held.take() {
+            Some(file) => {
+                let summary = self.restore_from(&file);
+                self.resume_autosave();
+                summary
+            }
+            // Nothing readable was held (e.g. after `Unreadable`): never overwrite that
+            // file, keep it under a dated name as `start_fresh` does.
+            None if matches!(self.autosave.status, SaveStatus::Paused { .. }) => {
+                let skipped = match self.start_fresh() {
+                    Ok(Some(moved)) => format!("the session file could not be read; it is kept as {}", moved.display()),
+                    Ok(None) => "no session file to restore".to_string(),
+                    Err(e) => format!("the unreadable session file could not be moved aside: {e}"),
+                };
+                RestoreSummary { skipped: vec![skipped], ..Default::default() }
+            }
             None => RestoreSummary::default(),
-        };
-        self.resume_autosave();
-        summary
+        }
     }
 
     /// After [`RestoreOutcome::NetworkChanged`] or [`RestoreOutcome::Unreadable`]:

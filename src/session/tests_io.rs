@@ -116,6 +116,18 @@ fn unreadable_session_file_is_kept_not_overwritten() {
     assert!(matches!(o, RestoreOutcome::Unreadable { .. }), "{o:?}");
     s.set_analysis(super::tests::analysis());
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "{ this is not json");
+    // "Restore anyway" on an unreadable file must not overwrite it either.
+    let mut r = s.clone();
+    let sum = r.restore_anyway();
+    assert!(sum.skipped[0].contains("is kept as"), "{sum:?}");
+    let kept: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".old.json"))
+        .collect();
+    assert_eq!(std::fs::read_to_string(&kept[0]).unwrap(), "{ this is not json");
+    std::fs::remove_file(&kept[0]).unwrap();
+    std::fs::write(&file, "{ this is not json").unwrap();
     let moved = s.start_fresh().unwrap().unwrap();
     assert!(moved.exists());
     assert!(SessionFile::read(&file).is_ok());
