@@ -279,3 +279,20 @@ fn purge_leaves_no_raw_value_on_disk() {
     assert_eq!(deleted.iter().filter(|d| d.role == "source").count(), 1);
     assert!(kept.iter().any(|k| k.ends_with("assignments.csv")));
 }
+
+#[test]
+fn cli_purpose_flags_refuse_then_trim_with_consent() {
+    let work = tempfile::tempdir().unwrap();
+    let (path, table, _) = voltage_read(work.path(), "2025-03-01T00:00:00+01:00", 12);
+    let mut flags = lvtopo::cli::privacy::PurposeArgs {
+        purpose: Some(Purpose::GisTopologyCorrection),
+        privacy_dir: Some(work.path().join("privacy")),
+        ..Default::default()
+    };
+    let err = flags.admit(table.clone(), &path, &[Purpose::GisTopologyCorrection], vec![]).unwrap_err();
+    let text = format!("{err:#}");
+    assert!(text.contains("--trim-consent") && text.contains("max-period"), "{text}");
+    flags.trim_consent = true;
+    let kept = flags.admit(table, &path, &[Purpose::GisTopologyCorrection], vec![]).unwrap();
+    assert_eq!(kept.grid.len, 1440);
+}

@@ -177,3 +177,72 @@ fn run_audit(store: &PrivacyStore, a: AuditArgs) -> anyhow::Result<ExitCode> {
         }
     }
 }
+
+/// Privacy options every loading subcommand takes (`#[command(flatten)]`):
+/// the read's purpose and the user's consent to trim. One call,
+/// [`PurposeArgs::admit`], checks a read before it is used.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct PurposeArgs {
+    /// What the meter reads are for: an approved use case (e.g. uc7, gis_topology_correction).
+    /// Default: the purpose file next to each data file (FILE.purpose.json).
+    #[arg(long)]
+    pub purpose: Option<Purpose>,
+    /// A purpose file elsewhere than next to the data file.
+    #[arg(long)]
+    pub purpose_file: Option<PathBuf>,
+    /// Why this read is needed (use cases 3 and 12 require it).
+    #[arg(long)]
+    pub justification: Option<String>,
+    /// Consent to keep only the allowed part of a read that breaks a rule about what may be kept
+    /// (e.g. the last 10 days of a 12-day read); logged in the audit log.
+    #[arg(long)]
+    pub trim_consent: bool,
+    /// Privacy folder (audit log, read ledger). Default: $LVTOPO_PRIVACY_DIR or the user's data folder.
+    #[arg(long)]
+    pub privacy_dir: Option<PathBuf>,
+}
+
+impl PurposeArgs {
+    pub fn store(&self) -> anyhow::Result<PrivacyStore> {
+        PrivacyStore::open(self.privacy_dir.as_deref())
+    }
+
+    /// Checks a read loaded from `source` for one of the `accepted` purposes; returns the
+    /// data to use (trimmed when the user consented) or the refusal naming the rule.
+    pub fn admit<T: crate::privacy::PrivacyRead>(
+        &self,
+        data: T,
+        source: &std::path::Path,
+        accepted: &[Purpose],
+        outage_windows: Vec<crate::privacy::Period>,
+    ) -> anyhow::Result<T> {
+        let req = crate::privacy::LoadRequest {
+            source: Some(source),
+            purpose: self.purpose,
+            purpose_file: self.purpose_file.as_deref(),
+            accepted,
+            consent_trim: self.trim_consent,
+            outage_windows,
+            justification: self.justification.clone(),
+        };
+        match self.store()?.admit(data, &req) {
+            Ok(a) => {
+                for r in &a.approval.remedies_applied {
+                    eprintln!("privacy: {}: with your consent: {r}", source.display());
+                }
+                Ok(a.data)
+            }
+            Err(e) => {
+                if crate::privacy::guard::as_refusal(&e).is_some_and(|r| r.remediable()) && !self.trim_consent {
+                    return Err(e.context("rerun with --trim-consent to keep only the allowed part"));
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Records a file this command wrote in the audit log.
+    pub fn record_export(&self, file: &std::path::Path, what: &str, rows: usize) -> anyhow::Result<()> {
+        self.store()?.record_export(file, what, None, rows)
+    }
+}
