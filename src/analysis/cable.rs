@@ -107,7 +107,7 @@ fn station_cables(
         let m = &buckets[*b][*j];
         let r = &results[*b][*j];
         let cands: Vec<(usize, f64)> = prior[i].iter().copied().filter(|(_, p)| *p >= 1e-3).collect();
-        if cands.len() < 2 {
+        if cands.len() < 2 || opts.cable_voltage_temperature <= 0.0 {
             out.push((m.conn, prior[i].clone()));
             continue;
         }
@@ -130,7 +130,7 @@ fn station_cables(
                     (w >= 1.0).then(|| v.into_iter().map(|a| a / w as f32).collect::<Vec<f32>>())
                 });
                 let rss = fit_rss(z, &[Some(&sref), Some(&fref), loc.as_deref()]);
-                ll[ci] += -0.5 * n_eff * rss.ln() / opts.temperature;
+                ll[ci] += -0.5 * n_eff * rss.ln() / opts.cable_voltage_temperature;
             }
         }
         let mx = ll.iter().cloned().fold(f64::NEG_INFINITY, f64::max);

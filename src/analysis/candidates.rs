@@ -95,23 +95,34 @@ impl NetworkIndex {
         v
     }
 
-    /// Candidate feeders of a connection: its GIS feeder first (when known), then the
-    /// feeders of cables within `radius_m`, nearest first, at most `max` in all.
-    pub fn candidate_feeders(&self, net: &Network, conn: usize, radius_m: f64, max: usize) -> Vec<usize> {
+    /// Candidate feeders of a connection with the distance (m) from the connection to
+    /// their nearest cable: its GIS feeder first (when known), then the feeders of
+    /// cables within `radius_m`, nearest first, at most `max` in all.
+    pub fn candidate_feeders(&self, net: &Network, topo: &Topology, conn: usize, radius_m: f64, max: usize) -> Vec<(usize, f64)> {
         let c = &net.connections[conn];
-        let mut out: Vec<usize> = Vec::new();
-        if let Some(&f) = self.feeder_by_id.get(&c.feeder_id) {
-            out.push(f);
-        } else if let Some(f) = net.cable_index(&c.cable_id).and_then(|ci| self.cable_feeder[ci]) {
-            out.push(f);
+        let near = self.cables_near(c.pos.x, c.pos.y, radius_m);
+        let mut out: Vec<(usize, f64)> = Vec::new();
+        let gis = self
+            .feeder_by_id
+            .get(&c.feeder_id)
+            .copied()
+            .or_else(|| net.cable_index(&c.cable_id).and_then(|ci| self.cable_feeder[ci]));
+        if let Some(f) = gis {
+            let d = near
+                .iter()
+                .find(|(ci, _)| self.cable_feeder[*ci] == Some(f))
+                .map(|x| x.1)
+                .or_else(|| self.feeders[f].cables.iter().map(|&ci| topo.attach(net, ci, &c.pos).offset_m).min_by(f64::total_cmp))
+                .unwrap_or(radius_m);
+            out.push((f, d));
         }
-        for (ci, _) in self.cables_near(c.pos.x, c.pos.y, radius_m) {
+        for (ci, d) in near {
             if out.len() >= max {
                 break;
             }
             if let Some(f) = self.cable_feeder[ci] {
-                if !out.contains(&f) {
-                    out.push(f);
+                if !out.iter().any(|x| x.0 == f) {
+                    out.push((f, d));
                 }
             }
         }
@@ -148,21 +159,19 @@ impl NetworkIndex {
                 .collect();
         }
         // Distance likelihood: service cables are mostly 5-25 m; every 10 m further
-        // makes a section e times less likely.
+        // makes a section e times less likely. The GIS registration multiplies its
+        // section's weight by the prior odds.
+        let gis_odds = gis_cable_prior / (1.0 - gis_cable_prior).max(1e-9);
         let mut scored: Vec<(usize, f64)> = near.iter().map(|&(ci, d)| (ci, (-d / 10.0).exp())).collect();
         if let Some(g) = gis {
             if !scored.iter().any(|(ci, _)| *ci == g) {
-                scored.push((g, (-radius_m / 10.0).exp()));
+                let d = topo.attach(net, g, &c.pos).offset_m;
+                scored.push((g, (-d / 10.0).exp()));
             }
-            let others: f64 = scored.iter().filter(|(ci, _)| *ci != g).map(|(_, w)| w).sum();
-            let gw = scored.iter().find(|(ci, _)| *ci == g).map(|x| x.1).unwrap_or(0.0);
-            let total_other = others + gw;
             for (ci, w) in scored.iter_mut() {
-                *w = if *ci == g { gis_cable_prior } else { (1.0 - gis_cable_prior) * *w / total_other.max(1e-12) };
-            }
-            // The GIS cable's own share of the "other" mass goes to it as well.
-            if let Some(e) = scored.iter_mut().find(|(ci, _)| *ci == g) {
-                e.1 += (1.0 - gis_cable_prior) * gw / total_other.max(1e-12);
+                if *ci == g {
+                    *w *= gis_odds;
+                }
             }
         }
         let total: f64 = scored.iter().map(|x| x.1).sum();

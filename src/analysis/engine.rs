@@ -17,7 +17,7 @@ use super::AnalysisOptions;
 use super::candidates::NetworkIndex;
 use super::prep::{self, ChannelStats, dot};
 use super::refs::{self, Contribution, StationRefs};
-use crate::model::{Network, Phase, PhaseConnection, Rotation, VoltageTable};
+use crate::model::{Network, Phase, PhaseConnection, Rotation, Topology, VoltageTable};
 use crate::progress::{Cancelled, Progress};
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -31,6 +31,8 @@ pub struct Meter {
     pub channels: Vec<(usize, Phase)>,
     /// Candidate feeders, GIS feeder first when known.
     pub cands: Vec<usize>,
+    /// Distance from the connection to each candidate's nearest cable (m).
+    pub cand_dist: Vec<f64>,
     pub gis_feeder: Option<usize>,
     /// GIS phase of a single-phase registration.
     pub gis_phase: Option<Phase>,
@@ -395,7 +397,7 @@ impl<'a> Engine<'a> {
                                 }
                             }
                         }
-                        let b = refs::solve_small(&gx, &gxy, 3);
+                        let b = refs::solve_nonneg(&gx, &gxy, [false, true, true]);
                         let fit: f64 = (0..3).map(|i| b[i] * gxy[i]).sum();
                         rss[fi][c][p] = (yy - fit).max(yy * 1e-6).max(1e-12);
                         fits[fi][c][p] = (b, regs);
@@ -454,8 +456,9 @@ impl<'a> Engine<'a> {
         res.n_eff_channels = n_eff[..nc].to_vec();
         // Joint posterior over (feeder, hypothesis).
         let mut logp = vec![f64::NEG_INFINITY; nf * k_h];
+        let priors_f = self.opts.feeder_priors(m.gis_feeder, &m.cands, &m.cand_dist);
         for fi in 0..nf {
-            let prior_f = self.opts.feeder_prior(m.gis_feeder, m.cands[fi], nf);
+            let prior_f = priors_f[fi];
             for k in 0..k_h {
                 let prior_k = if k_h == 3 {
                     match m.gis_phase {
@@ -505,58 +508,41 @@ impl<'a> Engine<'a> {
         res
     }
 
-    /// New shares from a posterior (tiny weights are dropped).
+    /// New shares from a posterior. The phase of each channel follows the posterior,
+    /// but a meter only ever joins the references of its *GIS* feeder, and leaves them
+    /// when the data say it is elsewhere: letting meters join the feeder they seem to
+    /// be on makes a group of neighbours pull one another across (EM collapse).
     fn contribs_from(&self, m: &Meter, r: &MeterResult) -> Vec<Contribution> {
         if r.posterior.is_empty() {
             return m.contribs.clone();
         }
+        let Some(g) = m.gis_feeder else { return Vec::new() };
+        let Some(gi) = m.cands.iter().position(|&f| f == g) else { return Vec::new() };
         let k_h = r.hypotheses;
-        let mut out = Vec::new();
-        let min_w = 0.02;
+        let p_gis: f64 = r.posterior[gi * k_h..(gi + 1) * k_h].iter().sum();
+        if p_gis < 0.5 {
+            return Vec::new();
+        }
         let nc = m.channels.len();
-        // Per station: station weight and per channel x phase weight; per feeder channel x phase.
-        let mut by_station: HashMap<usize, (f64, [[f64; 3]; 3])> = HashMap::new();
-        for (fi, &f) in m.cands.iter().enumerate() {
-            let s = self.station_of(f);
-            let mut fw = [[0f64; 3]; 3];
-            let mut tot = 0.0;
+        let mut cw = [[0f64; 3]; 3];
+        for fi in 0..m.cands.len() {
             for k in 0..k_h {
                 let p_ = r.posterior[fi * k_h + k];
-                tot += p_;
-                for c in 0..nc {
-                    fw[c][m.phase_of(c, k)] += p_;
-                }
-            }
-            let e = by_station.entry(s).or_insert((0.0, [[0.0; 3]; 3]));
-            e.0 += tot;
-            for c in 0..nc {
-                for p in 0..3 {
-                    e.1[c][p] += fw[c][p];
-                    if fw[c][p] >= min_w {
-                        out.push(Contribution {
-                            station: s as u32,
-                            reference: refs::f_idx(self.feeder_local[f], p) as u16,
-                            channel: c as u8,
-                            weight: fw[c][p] as f32,
-                        });
-                    }
+                for (c, row) in cw.iter_mut().enumerate().take(nc) {
+                    row[m.phase_of(c, k)] += p_;
                 }
             }
         }
-        for (s, (sw, cw)) in by_station {
-            for c in 0..nc {
-                if sw >= min_w {
-                    out.push(Contribution { station: s as u32, reference: refs::C as u16, channel: c as u8, weight: sw as f32 });
-                }
-                for p in 0..3 {
-                    if cw[c][p] >= min_w {
-                        out.push(Contribution {
-                            station: s as u32,
-                            reference: refs::s_idx(p) as u16,
-                            channel: c as u8,
-                            weight: cw[c][p] as f32,
-                        });
-                    }
+        let s = self.station_of(g) as u32;
+        let lf = self.feeder_local[g];
+        let mut out = Vec::new();
+        for (c, row) in cw.iter().enumerate().take(nc) {
+            out.push(Contribution { station: s, reference: refs::C as u16, channel: c as u8, weight: 1.0 });
+            for (p, &w) in row.iter().enumerate() {
+                if w >= 0.02 {
+                    let weight = w as f32;
+                    out.push(Contribution { station: s, reference: refs::s_idx(p) as u16, channel: c as u8, weight });
+                    out.push(Contribution { station: s, reference: refs::f_idx(lf, p) as u16, channel: c as u8, weight });
                 }
             }
         }
@@ -567,6 +553,7 @@ impl<'a> Engine<'a> {
 /// Builds the engine's meters (those with voltage data), bucketed by home station.
 pub fn meters(
     net: &Network,
+    topo: &Topology,
     voltage: &VoltageTable,
     index: &NetworkIndex,
     opts: &AnalysisOptions,
@@ -580,14 +567,16 @@ pub fn meters(
         if channels.is_empty() {
             continue;
         }
-        let cands = index.candidate_feeders(net, ci, opts.search_radius_m, opts.max_candidate_feeders);
+        let cd = index.candidate_feeders(net, topo, ci, opts.search_radius_m, opts.max_candidate_feeders);
+        let cands: Vec<usize> = cd.iter().map(|x| x.0).collect();
+        let cand_dist: Vec<f64> = cd.iter().map(|x| x.1).collect();
         let gis_feeder = index.feeder_by_id.get(&c.feeder_id).copied();
         let gis_phase = match c.phase {
             PhaseConnection::Single(p) => Some(p),
             PhaseConnection::Three => None,
         };
         let home = cands.first().map(|&f| index.feeders[f].station).unwrap_or(net.stations.len());
-        let m = Meter { conn: ci, channels, cands, gis_feeder, gis_phase, shift: 0, contribs: Vec::new() };
+        let m = Meter { conn: ci, channels, cands, cand_dist, gis_feeder, gis_phase, shift: 0, contribs: Vec::new() };
         at[ci] = Some((home, buckets[home].len()));
         buckets[home].push(m);
     }

@@ -52,6 +52,10 @@ pub struct AnalysisOptions {
     pub temperature: f64,
     /// A reference with less total weight (after leaving the scored meter out) is unused.
     pub min_ref_weight: f64,
+    /// Divides the voltage evidence between cable sections of one feeder (sections in
+    /// series share most of their drop, so the fit is far less decisive than it looks);
+    /// 0 leaves the cable to geography and the GIS prior.
+    pub cable_voltage_temperature: f64,
     /// Posterior a changed value needs before lvtopo suggests the change.
     pub suggest_threshold: f64,
     /// Posterior below which a confirmed value is reported as ambiguous.
@@ -67,13 +71,14 @@ impl Default for AnalysisOptions {
             evening_weight: 1.0,
             midday_weight: 1.0,
             clock_shift_margin: 0.15,
-            search_radius_m: 40.0,
+            search_radius_m: 60.0,
             max_candidate_feeders: 4,
             gis_feeder_prior: 0.9,
             gis_phase_prior: 0.85,
             gis_cable_prior: 0.9,
             temperature: 1.0,
             min_ref_weight: 1.0,
+            cable_voltage_temperature: 0.0,
             suggest_threshold: 0.99,
             ok_threshold: 0.5,
         }
@@ -90,14 +95,20 @@ impl AnalysisOptions {
             _ => 1.0,
         }
     }
-    /// Prior probability of candidate feeder `f` out of `n` candidates.
-    pub fn feeder_prior(&self, gis: Option<usize>, f: usize, n: usize) -> f64 {
-        match gis {
-            Some(g) if n == 1 && g == f => 1.0,
-            Some(g) if g == f => self.gis_feeder_prior,
-            Some(_) => (1.0 - self.gis_feeder_prior) / (n.saturating_sub(1).max(1)) as f64,
-            None => 1.0 / n.max(1) as f64,
-        }
+    /// Prior probabilities of candidate feeders: geography (a service cable is short:
+    /// every 15 m further from a feeder's nearest cable makes it e times less likely)
+    /// times the prior odds of the GIS registration.
+    pub fn feeder_priors(&self, gis: Option<usize>, cands: &[usize], dist_m: &[f64]) -> Vec<f64> {
+        let odds = self.gis_feeder_prior / (1.0 - self.gis_feeder_prior).max(1e-9);
+        let dmin = dist_m.iter().cloned().fold(f64::INFINITY, f64::min);
+        let mut w: Vec<f64> = cands
+            .iter()
+            .zip(dist_m)
+            .map(|(&f, &d)| (-(d - dmin) / 15.0).exp() * if gis == Some(f) { odds } else { 1.0 })
+            .collect();
+        let t: f64 = w.iter().sum();
+        w.iter_mut().for_each(|v| *v /= t);
+        w
     }
 }
 
@@ -119,7 +130,7 @@ pub fn analyze(
     progress.set(0.0, "indexing the network");
     let index = candidates::NetworkIndex::build(net);
     let engine = engine::Engine::new(net, voltage, options, &index);
-    let (mut buckets, at) = engine::meters(net, voltage, &index, options);
+    let (mut buckets, at) = engine::meters(net, topology, voltage, &index, options);
     for b in buckets.iter_mut() {
         for m in b.iter_mut() {
             m.contribs = engine.gis_contribs(m);

@@ -142,8 +142,49 @@ pub fn solve_small(xx: &[[f64; 3]; 3], xy: &[f64; 3], k: usize) -> [f64; 3] {
     b
 }
 
+/// Least squares with the coefficients flagged in `nonneg` kept >= 0 (exact, by
+/// trying every subset of the three regressors). Physics: a meter on phase `p` of
+/// feeder `f` follows the loading of transformer phase `p` and of that feeder with a
+/// positive sign; a negative weight would let a fit "subtract" another feeder's drop
+/// and pass for a meter that is on neither.
+pub fn solve_nonneg(xx: &[[f64; 3]; 3], xy: &[f64; 3], nonneg: [bool; 3]) -> [f64; 3] {
+    let mut best: Option<([f64; 3], f64)> = None;
+    for mask in (0..8u8).rev() {
+        let mut gx = [[0f64; 3]; 3];
+        let mut gy = [0f64; 3];
+        for i in 0..3 {
+            if mask & (1 << i) == 0 {
+                continue;
+            }
+            gy[i] = xy[i];
+            for j in 0..3 {
+                if mask & (1 << j) != 0 {
+                    gx[i][j] = xx[i][j];
+                }
+            }
+        }
+        let b = solve_small(&gx, &gy, 3);
+        if (0..3).any(|i| nonneg[i] && b[i] < 0.0) {
+            continue;
+        }
+        let fit: f64 = (0..3).map(|i| b[i] * gy[i]).sum();
+        if best.is_none_or(|(_, f)| fit > f) {
+            best = Some((b, fit));
+        }
+    }
+    best.map(|b| b.0).unwrap_or([0.0; 3])
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn nonneg_solver_drops_a_negative_coefficient() {
+        // y = x0 - 0.5 x1 with orthonormal regressors: with x1 >= 0 the fit keeps only x0.
+        let xx = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+        let b = solve_nonneg(&xx, &[1.0, -0.5, 0.0], [false, true, true]);
+        assert!((b[0] - 1.0).abs() < 1e-5 && b[1] == 0.0 && b[2] == 0.0, "{b:?}");
+    }
+
     use super::*;
 
     #[test]
