@@ -18,6 +18,8 @@ pub enum Which {
     Parse(crate::io::bench::ParseArgs),
     /// Frame time while panning/zooming a 100k-connection region; time to a usable map.
     Ui(crate::ui::bench::UiBenchArgs),
+    /// Cost of one review click (command + autosave) and of the exports on a large region.
+    Session(crate::session::bench::SessionBenchArgs),
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -26,5 +28,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Which::Speed(a) => crate::analysis::bench::speed(a),
         Which::Parse(a) => crate::io::bench::parse(a),
         Which::Ui(a) => crate::ui::bench::run(a),
+        Which::Session(a) => crate::session::bench::run(a),
     }
 }

@@ -1,10 +1,248 @@
-//! `lvtopo privacy`.
+//! `lvtopo privacy`: the rules, purge, audit log, pseudonymised exports.
 
+use crate::privacy::pseudonym::{PseudonymKey, PseudonymiseOptions, pseudonymise_csv_file};
+use crate::privacy::purge::{PurgeOptions, purge};
+use crate::privacy::{PrivacyStore, Purpose};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// Privacy folder (audit log, read ledger, raw cache). Default: $LVTOPO_PRIVACY_DIR or the user's data folder.
+    #[arg(long, global = true)]
+    pub privacy_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`lvtopo privacy` is not built yet")
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// List the purposes (approved use cases) and their rules.
+    Rules,
+    /// Delete the raw reads lvtopo holds once the results are exported.
+    Purge(PurgeArgs),
+    /// Show, verify or export the audit log.
+    Audit(AuditArgs),
+    /// Make a new pseudonymisation key file (never overwrites one).
+    Keygen {
+        /// Key file to create.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Replace the EANs of a CSV export with keyed pseudonyms.
+    Pseudonymise(PseudonymiseArgs),
+    /// Set the minimum group size k for aggregates (at least 5).
+    SetK { k: usize },
+    /// When was a connection read, for what (a customer's access request)?
+    Ledger {
+        /// EAN of the connection.
+        #[arg(long)]
+        ean: String,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PurgeArgs {
+    /// Also delete the source measurement files that were loaded.
+    #[arg(long)]
+    pub sources: bool,
+    /// Purge even though no export was recorded after the last load.
+    #[arg(long)]
+    pub without_export: bool,
+    /// Only list what would be deleted.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct AuditArgs {
+    /// Write the log to FILE (CSV when it ends in .csv, else JSON lines).
+    #[arg(long)]
+    pub export: Option<PathBuf>,
+    /// Show only the last N entries.
+    #[arg(long)]
+    pub tail: Option<usize>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PseudonymiseArgs {
+    /// The key file (64 hex digits), made with `lvtopo privacy keygen`.
+    #[arg(long)]
+    pub key_file: PathBuf,
+    /// EAN column(s); default: every column named `ean` or ending in `_ean`.
+    #[arg(long = "column")]
+    pub columns: Vec<String>,
+    /// Drop street/house-number/name columns and cut postcodes to 4 digits.
+    #[arg(long)]
+    pub drop_address: bool,
+    /// What the export holds, for the audit log.
+    #[arg(long, default_value = "research_data")]
+    pub what: String,
+    pub input: PathBuf,
+    pub output: PathBuf,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let store = PrivacyStore::open(args.privacy_dir.as_deref())?;
+    match args.command {
+        Command::Rules => {
+            for p in Purpose::ALL {
+                println!("uc{:<3} {:<28} {}", p.use_case(), p.slug(), p.rule_text());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Purge(a) => run_purge(&store, a),
+        Command::Audit(a) => run_audit(&store, a),
+        Command::Keygen { out } => {
+            let k = PseudonymKey::create(&out)?;
+            println!(
+                "key written to {} (fingerprint {}); keep it safe: without it pseudonyms cannot be matched again",
+                out.display(),
+                k.fingerprint()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Pseudonymise(a) => {
+            let key = PseudonymKey::read(&a.key_file)?;
+            let opts = PseudonymiseOptions { ean_columns: a.columns, drop_address: a.drop_address };
+            let r = pseudonymise_csv_file(&a.input, &a.output, &key, &opts)?;
+            store.record_export(&a.output, &a.what, Some(&key), r.rows)?;
+            println!(
+                "{} row(s), {} EAN(s) pseudonymised in column(s) {} with key {}{}",
+                r.rows,
+                r.pseudonymised,
+                r.ean_columns.join(", "),
+                key.fingerprint(),
+                if r.dropped_columns.is_empty() { String::new() } else { format!("; dropped {}", r.dropped_columns.join(", ")) }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::SetK { k } => {
+            store.set_min_group_size(k)?;
+            println!("minimum group size set to {k}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ledger { ean } => {
+            let ledger = store.ledger()?;
+            let reads = ledger.reads_of(&ean);
+            if reads.is_empty() {
+                println!("no recorded read of {ean} (only reads with a history rule are recorded: GIS correction, PV)");
+            }
+            for r in reads {
+                println!("{}: {} (recorded {})", r.purpose, r.period, crate::model::time::format_amsterdam(r.recorded_at));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn run_purge(store: &PrivacyStore, a: PurgeArgs) -> anyhow::Result<ExitCode> {
+    let opts = PurgeOptions { sources: a.sources, without_export: a.without_export, dry_run: a.dry_run };
+    let out = purge(store, &opts)?;
+    let verb = if a.dry_run { "would delete" } else { "deleted" };
+    for d in &out.deleted {
+        println!("{verb} {} ({}, {} bytes)", d.path, d.role, d.bytes);
+    }
+    for s in &out.skipped {
+        println!("kept: {s}");
+    }
+    for k in &out.kept {
+        println!("derived result kept: {k}");
+    }
+    println!("{} file(s) {verb}; the privacy folder keeps the audit log and the read ledger (no values)", out.deleted.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_audit(store: &PrivacyStore, a: AuditArgs) -> anyhow::Result<ExitCode> {
+    let log = store.audit()?;
+    let verified = log.verify();
+    if let Some(out) = &a.export {
+        let n = log.export(out)?;
+        println!("{n} entr(y/ies) written to {}", out.display());
+    } else {
+        let entries = log.entries()?;
+        let skip = a.tail.map_or(0, |t| entries.len().saturating_sub(t));
+        for e in &entries[skip..] {
+            println!("{:>5} {} {:<10} {}", e.seq, e.at_utc, e.user, e.event.summary());
+        }
+    }
+    match verified {
+        Ok(n) => {
+            eprintln!("audit log {}: {n} entr(y/ies), chain intact", log.path().display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("warning: {e:#}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// Privacy options every loading subcommand takes (`#[command(flatten)]`):
+/// the read's purpose and the user's consent to trim. One call,
+/// [`PurposeArgs::admit`], checks a read before it is used.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct PurposeArgs {
+    /// What the meter reads are for: an approved use case (e.g. uc7, gis_topology_correction).
+    /// Default: the purpose file next to each data file (FILE.purpose.json).
+    #[arg(long)]
+    pub purpose: Option<Purpose>,
+    /// A purpose file elsewhere than next to the data file.
+    #[arg(long)]
+    pub purpose_file: Option<PathBuf>,
+    /// Why this read is needed (use cases 3 and 12 require it).
+    #[arg(long)]
+    pub justification: Option<String>,
+    /// Consent to keep only the allowed part of a read that breaks a rule about what may be kept
+    /// (e.g. the last 10 days of a 12-day read); logged in the audit log.
+    #[arg(long)]
+    pub trim_consent: bool,
+    /// Privacy folder (audit log, read ledger). Default: $LVTOPO_PRIVACY_DIR or the user's data folder.
+    #[arg(long)]
+    pub privacy_dir: Option<PathBuf>,
+}
+
+impl PurposeArgs {
+    pub fn store(&self) -> anyhow::Result<PrivacyStore> {
+        PrivacyStore::open(self.privacy_dir.as_deref())
+    }
+
+    /// Checks a read loaded from `source` for one of the `accepted` purposes; returns the
+    /// data to use (trimmed when the user consented) or the refusal naming the rule.
+    pub fn admit<T: crate::privacy::PrivacyRead>(
+        &self,
+        data: T,
+        source: &std::path::Path,
+        accepted: &[Purpose],
+        outage_windows: Vec<crate::privacy::Period>,
+    ) -> anyhow::Result<T> {
+        let req = crate::privacy::LoadRequest {
+            source: Some(source),
+            purpose: self.purpose,
+            purpose_file: self.purpose_file.as_deref(),
+            accepted,
+            consent_trim: self.trim_consent,
+            outage_windows,
+            justification: self.justification.clone(),
+        };
+        match self.store()?.admit(data, &req) {
+            Ok(a) => {
+                for r in &a.approval.remedies_applied {
+                    eprintln!("privacy: {}: with your consent: {r}", source.display());
+                }
+                Ok(a.data)
+            }
+            Err(e) => {
+                if crate::privacy::guard::as_refusal(&e).is_some_and(|r| r.remediable()) && !self.trim_consent {
+                    return Err(e.context("rerun with --trim-consent to keep only the allowed part"));
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Records a file this command wrote in the audit log.
+    pub fn record_export(&self, file: &std::path::Path, what: &str, rows: usize) -> anyhow::Result<()> {
+        self.store()?.record_export(file, what, None, rows)
+    }
 }
