@@ -19,7 +19,7 @@ fn run(cfg: &SimConfig, seed: u64) -> Accuracy {
             assert!(a.inferred_phase.is_some() && a.inferred_feeder.is_some() && a.inferred_cable.is_some());
         }
         for c in [a.feeder_confidence, a.cable_confidence, a.phase_confidence] {
-            assert!((0.0..=1.0).contains(&c));
+            assert!((0.0..=1.0).contains(&c), "confidence {c} of {a:?}");
         }
     }
     let acc = metrics::evaluate(&out.network, &res, &out.truth);

@@ -158,11 +158,12 @@ pub fn decide(
     Assignment {
         connection: m.conn,
         inferred_feeder: Some(index.feeders[feeder].id.clone()),
-        feeder_confidence: f_conf,
+        // Summed posteriors can exceed 1 by a rounding ulp; the contract says [0, 1].
+        feeder_confidence: f_conf.clamp(0.0, 1.0),
         inferred_cable: cable_id,
-        cable_confidence: cable_conf,
+        cable_confidence: cable_conf.clamp(0.0, 1.0),
         inferred_phase: Some(inferred_phase),
-        phase_confidence: k_conf,
+        phase_confidence: k_conf.clamp(0.0, 1.0),
         status,
         reason,
         evidence: ev,
