@@ -80,6 +80,27 @@ mod tests {
     }
 
     #[test]
+    fn rdnaptrans_reference_points_across_nl_within_one_metre() {
+        // RDNAPTRANS reference pairs from the official conversion service (rdnap.nl,
+        // quoted in the test table of Perl's Geo::Coordinates::RDNAP): RD (x, y) ->
+        // ETRS89 lat/lon in d mm ss.sssss, centre and three corners of the Netherlands.
+        let dms = |d: f64, m: f64, s: f64| d + m / 60.0 + s / 3600.0;
+        let refs = [
+            ("Amersfoort", (155_000.0, 463_000.0), (dms(5.0, 23.0, 13.93343), dms(52.0, 9.0, 18.62245))),
+            ("North", (227_000.0, 619_000.0), (dms(6.0, 28.0, 24.65367), dms(53.0, 33.0, 7.78370))),
+            ("West", (14_000.0, 372_000.0), (dms(3.0, 21.0, 51.87343), dms(51.0, 19.0, 10.78190))),
+            ("Southeast", (200_000.0, 307_000.0), (dms(6.0, 1.0, 29.30458), dms(50.0, 45.0, 4.30222))),
+        ];
+        for (name, (x, y), ll) in refs {
+            let p = rd_to_wgs84(x, y);
+            let d = metres(p, ll);
+            assert!(d < 1.0, "{name} ({x},{y}) -> {p:?}, expected {ll:?}: {d:.3} m off");
+            let (bx, by) = wgs84_to_rd(ll.0, ll.1);
+            assert!((bx - x).hypot(by - y) < 1.0, "{name}: inverse ({bx},{by})");
+        }
+    }
+
+    #[test]
     fn round_trip_is_sub_millimetre() {
         for (x, y) in [(13_000.0, 376_000.0), (155_000.0, 463_000.0), (257_000.0, 592_000.0), (190_000.0, 320_000.0)] {
             let (lon, lat) = rd_to_wgs84(x, y);

@@ -143,3 +143,19 @@ fn same_seed_gives_identical_files() {
     let first = sim::generate(&cfg, 42, &NoProgress).unwrap();
     assert_ne!(other.truth, first.truth);
 }
+
+#[test]
+fn geopackage_output_is_reproducible_and_holds_every_connection() {
+    let cfg = SimConfig { days: 1, connections_per_station: 20, ..tiny() };
+    let opts = WriteOptions { format: sim::write::NetworkFormat::GeoPackage, ..WriteOptions::default() };
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let out = sim::generate(&cfg, 3, &NoProgress).unwrap();
+    sim::write(&out, a.path(), &opts).unwrap();
+    sim::write(&sim::generate(&cfg, 3, &NoProgress).unwrap(), b.path(), &opts).unwrap();
+    let (x, y) = (std::fs::read(a.path().join("network.gpkg")).unwrap(), std::fs::read(b.path().join("network.gpkg")).unwrap());
+    assert!(x == y, "network.gpkg differs between two runs with the same seed");
+    let db = rusqlite::Connection::open(a.path().join("network.gpkg")).unwrap();
+    let n: i64 = db.query_row("SELECT count(*) FROM connections", [], |r| r.get(0)).unwrap();
+    assert_eq!(n as usize, out.network.connections.len());
+    assert!(!a.path().join("connections.geojson").exists());
+}

@@ -1,17 +1,188 @@
 //! Accuracy sweep and speed benchmark of the inference.
 
+use super::metrics::{self, Accuracy};
+use super::{AnalysisOptions, analyze};
+use crate::model::Topology;
+use crate::progress::NoProgress;
+use crate::sim::{self, SimConfig};
 use std::process::ExitCode;
+use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
-pub struct AccuracyArgs {}
-
-#[derive(clap::Args, Debug)]
-pub struct SpeedArgs {}
-
-pub fn accuracy(_args: AccuracyArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`lvtopo bench accuracy` is not built yet")
+pub struct AccuracyArgs {
+    /// Generated networks per scenario (seeds 1..=N).
+    #[arg(long, default_value_t = 2)]
+    pub seeds: u64,
+    /// Stations per generated network.
+    #[arg(long, default_value_t = 3)]
+    pub stations: usize,
+    /// Connections per station.
+    #[arg(long, default_value_t = 200)]
+    pub connections_per_station: usize,
+    /// Only these scenarios (substring match on the name).
+    #[arg(long)]
+    pub only: Option<String>,
+    /// Analysis options as JSON (any subset of the fields).
+    #[arg(long)]
+    pub options: Option<std::path::PathBuf>,
 }
 
-pub fn speed(_args: SpeedArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`lvtopo bench speed` is not built yet")
+#[derive(clap::Args, Debug)]
+pub struct SpeedArgs {
+    /// Generator preset of the region.
+    #[arg(long, default_value = "region")]
+    pub preset: String,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Override the number of stations of the preset.
+    #[arg(long)]
+    pub stations: Option<usize>,
+}
+
+/// One scenario of the sweep: a name and how it changes the base configuration.
+pub struct Scenario {
+    pub name: &'static str,
+    pub apply: fn(&mut SimConfig),
+}
+
+pub fn scenarios() -> Vec<Scenario> {
+    fn summer(c: &mut SimConfig) {
+        let _ = c.set_season("summer");
+        c.pv_share = 0.55;
+    }
+    vec![
+        Scenario { name: "10 d, 0.1 V, 100% smart, winter", apply: |_| {} },
+        Scenario { name: "10 d, 1 V, 100% smart, winter", apply: |c| c.rounding_v = 1.0 },
+        Scenario { name: "7 d, 0.1 V, 100% smart, winter", apply: |c| c.days = 7 },
+        Scenario {
+            name: "7 d, 1 V, 100% smart, winter",
+            apply: |c| {
+                c.days = 7;
+                c.rounding_v = 1.0
+            },
+        },
+        Scenario { name: "3 d, 0.1 V, 100% smart, winter", apply: |c| c.days = 3 },
+        Scenario {
+            name: "3 d, 1 V, 100% smart, winter",
+            apply: |c| {
+                c.days = 3;
+                c.rounding_v = 1.0
+            },
+        },
+        Scenario { name: "10 d, 0.1 V, 70% smart, winter", apply: |c| c.smart_share = 0.7 },
+        Scenario {
+            name: "10 d, 1 V, 70% smart, winter",
+            apply: |c| {
+                c.smart_share = 0.7;
+                c.rounding_v = 1.0
+            },
+        },
+        Scenario { name: "10 d, 0.1 V, 100% smart, summer PV", apply: summer },
+        Scenario {
+            name: "10 d, 1 V, 100% smart, summer PV",
+            apply: |c| {
+                summer(c);
+                c.rounding_v = 1.0
+            },
+        },
+    ]
+}
+
+/// The base configuration of the sweep (full smart-meter coverage, winter, 0.1 V).
+pub fn base_config(stations: usize, connections_per_station: usize) -> SimConfig {
+    let mut c = SimConfig::preset("street").expect("street preset exists");
+    c.preset = "bench".into();
+    c.stations = stations;
+    c.connections_per_station = connections_per_station;
+    c.town = None;
+    c.smart_share = 1.0;
+    c.feed_in = false;
+    c.outages = false;
+    c
+}
+
+/// Generates and analyses one network; returns its accuracy.
+pub fn run_one(cfg: &SimConfig, seed: u64, opts: &AnalysisOptions) -> anyhow::Result<Accuracy> {
+    let out = sim::generate(cfg, seed, &NoProgress).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let voltage = out.measurements.voltage.as_ref().ok_or_else(|| anyhow::anyhow!("the generator produced no voltage table"))?;
+    let topo = Topology::build(&out.network);
+    let res = analyze(&out.network, &topo, voltage, opts, &NoProgress).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(metrics::evaluate(&out.network, &res, &out.truth))
+}
+
+pub fn accuracy(args: AccuracyArgs) -> anyhow::Result<ExitCode> {
+    let opts: AnalysisOptions = match &args.options {
+        Some(p) => serde_json::from_str(&std::fs::read_to_string(p)?)?,
+        None => AnalysisOptions::default(),
+    };
+    println!(
+        "Inference accuracy on generated networks ({} seed(s) x {} stations x ~{} connections per scenario)",
+        args.seeds, args.stations, args.connections_per_station
+    );
+    println!("phase: single-phase connections; rotation: three-phase meters; accuracies over connections with voltage data;");
+    println!(
+        "prec.: share of suggest_change that are right; recall: GIS errors (phase/feeder/cable) found with the right value;"
+    );
+    println!("insuf.: share of all connections with status insufficient_data (conventional meters included).\n");
+    println!("{}", metrics::table_header());
+    println!("|{}|", "-".repeat(metrics::table_header().len() - 2));
+    for sc in scenarios() {
+        if args.only.as_deref().is_some_and(|o| !sc.name.contains(o)) {
+            continue;
+        }
+        let mut cfg = base_config(args.stations, args.connections_per_station);
+        (sc.apply)(&mut cfg);
+        let mut total = Accuracy::default();
+        for seed in 1..=args.seeds {
+            total.add(&run_one(&cfg, seed, &opts)?);
+        }
+        println!("{}", metrics::table_row(sc.name, &total));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Peak resident memory of this process (VmHWM), in MB.
+pub fn peak_memory_mb() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+pub fn speed(args: SpeedArgs) -> anyhow::Result<ExitCode> {
+    let mut cfg = SimConfig::preset(&args.preset).map_err(|e| anyhow::anyhow!(e))?;
+    if let Some(s) = args.stations {
+        cfg.stations = s;
+    }
+    cfg.outages = false;
+    cfg.feed_in = false;
+    eprintln!(
+        "generating preset {:?}: {} stations x ~{} connections x {} days ...",
+        cfg.preset, cfg.stations, cfg.connections_per_station, cfg.days
+    );
+    let t0 = Instant::now();
+    let out = sim::generate(&cfg, args.seed, &NoProgress).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let gen_s = t0.elapsed().as_secs_f64();
+    let mem_after_gen = peak_memory_mb();
+    let voltage = out.measurements.voltage.as_ref().ok_or_else(|| anyhow::anyhow!("no voltage table"))?;
+    let t1 = Instant::now();
+    let topo = Topology::build(&out.network);
+    let res =
+        analyze(&out.network, &topo, voltage, &AnalysisOptions::default(), &NoProgress).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let analysis_s = t1.elapsed().as_secs_f64();
+    let acc = metrics::evaluate(&out.network, &res, &out.truth);
+    println!(
+        "region: {} stations, {} connections, {} voltage series x {} steps (generated in {gen_s:.1} s)",
+        out.network.stations.len(),
+        out.network.connections.len(),
+        voltage.keys.len(),
+        voltage.grid.len
+    );
+    println!("threads: {}", rayon::current_num_threads());
+    println!("analysis (topology + inference): {analysis_s:.2} s");
+    if let (Some(a), Some(b)) = (mem_after_gen, peak_memory_mb()) {
+        println!("peak memory (VmHWM): {b:.0} MB in all; {a:.0} MB after generating the region");
+    }
+    println!("{}\n{}", metrics::table_header(), metrics::table_row(&args.preset, &acc));
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,18 +1,116 @@
 //! Topology inference (use case 7): phase, meter rotation, feeder and cable
 //! section of every connection from a short voltage read.
+//!
+//! Pipeline: preprocessing per meter channel ([`prep`]), spatial candidates
+//! ([`candidates`]), leave-one-out references per station / phase / feeder and a
+//! joint posterior over (feeder, phase or rotation) re-estimated a few times
+//! ([`engine`], [`refs`]), then calibrated decisions ([`decide`]).
 
 pub mod bench;
+pub mod cable;
+pub mod candidates;
+pub mod decide;
+pub mod engine;
+pub mod metrics;
+pub mod output;
+pub mod prep;
+pub mod refs;
 pub mod result;
 
 pub use result::{Assignment, Evidence, InferredPhase, Status};
 
+use crate::model::time::{Timestamp, amsterdam_seconds_of_day};
 use crate::model::{Network, Topology, VoltageTable};
 use crate::progress::{Cancelled, Progress};
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::AtomicUsize;
 
 /// Settings of the inference (defaults are what the accuracy tests use).
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct AnalysisOptions {}
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AnalysisOptions {
+    /// Re-estimations of the references from the posteriors (soft EM passes).
+    pub iterations: usize,
+    /// Fewer valid 10-minute points than this: `insufficient_data`.
+    pub min_points: usize,
+    /// Centred moving-average high-pass in steps (0: only the mean is removed).
+    pub highpass_steps: usize,
+    /// Weight of 17:00-23:00 local time (evening peak) relative to the rest.
+    pub evening_weight: f64,
+    /// Weight of 10:00-16:00 local time (PV midday).
+    pub midday_weight: f64,
+    /// Correlation gain a one-step lag must show before a meter's clock is corrected.
+    pub clock_shift_margin: f64,
+    /// Cables within this distance of a connection are candidates (m).
+    pub search_radius_m: f64,
+    pub max_candidate_feeders: usize,
+    /// Prior belief in the GIS registration.
+    pub gis_feeder_prior: f64,
+    pub gis_phase_prior: f64,
+    pub gis_cable_prior: f64,
+    /// Calibration: log-likelihoods are divided by this before the posterior.
+    pub temperature: f64,
+    /// A reference with less total weight (after leaving the scored meter out) is unused.
+    pub min_ref_weight: f64,
+    /// Divides the voltage evidence between cable sections of one feeder (sections in
+    /// series share most of their drop, so the fit is far less decisive than it looks);
+    /// 0 leaves the cable to geography and the GIS prior.
+    pub cable_voltage_temperature: f64,
+    /// Posterior a changed value needs before lvtopo suggests the change.
+    pub suggest_threshold: f64,
+    /// Posterior below which a confirmed value is reported as ambiguous.
+    pub ok_threshold: f64,
+}
+
+impl Default for AnalysisOptions {
+    fn default() -> Self {
+        AnalysisOptions {
+            iterations: 3,
+            min_points: 144,
+            highpass_steps: 0,
+            evening_weight: 1.0,
+            midday_weight: 1.0,
+            clock_shift_margin: 0.15,
+            search_radius_m: 60.0,
+            max_candidate_feeders: 4,
+            gis_feeder_prior: 0.9,
+            gis_phase_prior: 0.85,
+            gis_cable_prior: 0.9,
+            temperature: 1.0,
+            min_ref_weight: 1.0,
+            cable_voltage_temperature: 0.0,
+            suggest_threshold: 0.99,
+            ok_threshold: 0.5,
+        }
+    }
+}
+
+impl AnalysisOptions {
+    /// Weight of one time step (weighted least squares).
+    pub fn time_weight(&self, t: Timestamp) -> f64 {
+        let h = amsterdam_seconds_of_day(t - 300) / 3600;
+        match h {
+            17..=22 => self.evening_weight,
+            10..=15 => self.midday_weight,
+            _ => 1.0,
+        }
+    }
+    /// Prior probabilities of candidate feeders: geography (a service cable is short:
+    /// every 15 m further from a feeder's nearest cable makes it e times less likely)
+    /// times the prior odds of the GIS registration.
+    pub fn feeder_priors(&self, gis: Option<usize>, cands: &[usize], dist_m: &[f64]) -> Vec<f64> {
+        let odds = self.gis_feeder_prior / (1.0 - self.gis_feeder_prior).max(1e-9);
+        let dmin = dist_m.iter().cloned().fold(f64::INFINITY, f64::min);
+        let mut w: Vec<f64> = cands
+            .iter()
+            .zip(dist_m)
+            .map(|(&f, &d)| (-(d - dmin) / 15.0).exp() * if gis == Some(f) { odds } else { 1.0 })
+            .collect();
+        let t: f64 = w.iter().sum();
+        w.iter_mut().for_each(|v| *v /= t);
+        w
+    }
+}
 
 /// Everything one run of the inference produces.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -24,26 +122,63 @@ pub struct AnalysisResult {
 /// Infers phase/rotation, feeder and cable section of every connection.
 pub fn analyze(
     net: &Network,
-    _topology: &Topology,
-    _voltage: &VoltageTable,
-    _options: &AnalysisOptions,
+    topology: &Topology,
+    voltage: &VoltageTable,
+    options: &AnalysisOptions,
     progress: &dyn Progress,
 ) -> Result<AnalysisResult, Cancelled> {
-    // Interim until the inference lands: every connection unanswered, honestly labelled.
-    progress.set(1.0, "analysis");
+    progress.set(0.0, "indexing the network");
+    let index = candidates::NetworkIndex::build(net);
+    let engine = engine::Engine::new(net, voltage, options, &index);
+    let (mut buckets, at) = engine::meters(net, topology, voltage, &index, options);
+    for b in buckets.iter_mut() {
+        for m in b.iter_mut() {
+            m.contribs = engine.gis_contribs(m);
+        }
+    }
+    if progress.is_cancelled() {
+        return Err(Cancelled);
+    }
+    let total: usize = buckets.iter().map(Vec::len).sum();
+    let passes = options.iterations.max(1);
+    let mut results = Vec::new();
+    let mut refs = Vec::new();
+    for it in 0..passes {
+        refs = engine.build_refs(&buckets);
+        if progress.is_cancelled() {
+            return Err(Cancelled);
+        }
+        let done = AtomicUsize::new(0);
+        let stage = format!("inference pass {} of {passes}", it + 1);
+        let scaled = ScaledProgress { inner: progress, offset: it as f32 / passes as f32, scale: 1.0 / passes as f32 };
+        results = engine.pass(&mut buckets, &refs, it == 0, &scaled, &stage, &done, total)?;
+    }
+    progress.set(0.95, "cable sections");
+    let cables = cable::infer_cables(net, topology, &index, options, &engine, &buckets, &results, &refs, progress)?;
+    progress.set(1.0, "decisions");
     let assignments = (0..net.connections.len())
-        .map(|i| Assignment {
-            connection: i,
-            inferred_feeder: None,
-            feeder_confidence: 0.0,
-            inferred_cable: None,
-            cable_confidence: 0.0,
-            inferred_phase: None,
-            phase_confidence: 0.0,
-            status: Status::InsufficientData,
-            reason: Some("inference not available in this build".into()),
-            evidence: Evidence::default(),
+        .map(|ci| match at[ci] {
+            Some((b, j)) => decide::decide(net, topology, &index, options, &buckets[b][j], &results[b][j], cables[ci].as_deref()),
+            None => decide::no_data(net, ci),
         })
         .collect();
     Ok(AnalysisResult { assignments })
 }
+
+struct ScaledProgress<'a> {
+    inner: &'a dyn Progress,
+    offset: f32,
+    scale: f32,
+}
+
+impl Progress for ScaledProgress<'_> {
+    fn set(&self, fraction: f32, stage: &str) {
+        self.inner.set(self.offset + self.scale * fraction, stage);
+    }
+    fn is_cancelled(&self) -> bool {
+        self.inner.is_cancelled()
+    }
+}
+
+#[cfg(test)]
+mod tests;

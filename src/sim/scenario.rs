@@ -225,7 +225,7 @@ pub fn build(
 }
 
 /// A short human description of a generated network (the folder's README.md).
-pub fn readme(s: &Scenario, command: &str) -> String {
+pub fn readme(s: &Scenario, command: &str, network_files: &str) -> String {
     let c = &s.counts;
     let cfg = &s.config;
     let mut r = String::new();
@@ -326,8 +326,7 @@ pub fn readme(s: &Scenario, command: &str) -> String {
     );
     let _ = writeln!(
         r,
-        "## Files\n\n`stations.geojson`, `cables.geojson`, `connections.geojson` (RD New, legacy `crs` member), `voltage.csv.gz`, \
-         `feed_in.csv.gz`, `voltage_events.csv`, `outage_log.csv`, `incidents.csv`, `voltage_presence.csv`, `truth.csv`, \
+        "## Files\n\n{network_files}, `voltage.csv.gz`, `feed_in.csv.gz`, `voltage_events.csv`, `outage_log.csv`, `incidents.csv`, `voltage_presence.csv`, `truth.csv`, \
          `scenario.json` (true PV per connection, devices, per-channel voltage statistics, incidents with every interruption, GIS errors, transformer data)."
     );
     r

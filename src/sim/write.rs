@@ -15,6 +15,8 @@ pub enum NetworkFormat {
     /// `stations.geojson`, `cables.geojson`, `connections.geojson`.
     #[default]
     GeoJson,
+    /// One `network.gpkg` with the layers `stations`, `cables`, `connections`.
+    GeoPackage,
 }
 
 #[derive(Clone, Debug)]
@@ -51,6 +53,35 @@ pub fn write(out: &SimOutput, dir: &Path, opts: &WriteOptions) -> io::Result<Vec
             for f in ["stations.geojson", "cables.geojson", "connections.geojson"] {
                 files.push(dir.join(f));
             }
+        }
+        NetworkFormat::GeoPackage => {
+            // The GeoPackage writer of the session export (rusqlite + GPKG geometry blobs),
+            // which writes in the network's CRS.
+            let p = dir.join("network.gpkg");
+            let tmp = dir.join(".network.gpkg.lvtopo-tmp");
+            if out.network.source_crs == opts.crs {
+                crate::session::export::gpkg::write_network_gpkg(&tmp, &out.network)?;
+            } else {
+                let mut net = out.network.clone();
+                net.source_crs = opts.crs;
+                crate::session::export::gpkg::write_network_gpkg(&tmp, &net)?;
+            }
+            // Same seed, same bytes: the layers' last_change is the end of the
+            // simulated period instead of the wall clock.
+            let stamp = crate::model::time::format_utc(out.measurements.voltage.as_ref().map_or(0, |v| v.grid.end()));
+            let fix = || -> rusqlite::Result<()> {
+                let db = rusqlite::Connection::open(&tmp)?;
+                db.execute(
+                    "UPDATE gpkg_contents SET last_change = ?1, description = 'lvtopo sample network ' || table_name",
+                    [stamp.replace('Z', ".000Z")],
+                )?;
+                // Rewrite the file so no page keeps the old timestamps in its free space.
+                db.execute_batch("VACUUM")?;
+                db.close().map_err(|(_, e)| e)
+            };
+            fix().map_err(|e| io::Error::other(format!("finishing {}: {e}", p.display())))?;
+            std::fs::rename(&tmp, &p)?;
+            files.push(p);
         }
     }
     let gz = if opts.gzip_large { ".gz" } else { "" };
@@ -92,7 +123,18 @@ pub fn write(out: &SimOutput, dir: &Path, opts: &WriteOptions) -> io::Result<Vec
     files.push(p);
     if let Some(cmd) = &opts.readme_command {
         let p = dir.join("README.md");
-        let text = super::scenario::readme(&out.scenario, cmd);
+        let crs = match opts.crs {
+            Crs::RdNew => "RD New",
+            Crs::Wgs84 => "WGS84",
+        };
+        let network_files = match opts.format {
+            NetworkFormat::GeoJson => format!(
+                "`stations.geojson`, `cables.geojson`, `connections.geojson` ({crs}{})",
+                if opts.crs == Crs::RdNew { ", legacy `crs` member" } else { "" }
+            ),
+            NetworkFormat::GeoPackage => format!("`network.gpkg` (layers `stations`, `cables`, `connections`, {crs})"),
+        };
+        let text = super::scenario::readme(&out.scenario, cmd, &network_files);
         write_atomic(&p, |w| w.write_all(text.as_bytes()))?;
         files.push(p);
     }

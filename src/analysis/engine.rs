@@ -1,0 +1,584 @@
+//! The inference engine: scores every meter against the phase references of
+//! each candidate feeder and turns the fits into a joint posterior over
+//! (feeder, phase) or (feeder, rotation). References are re-estimated from the
+//! posteriors a few times (soft EM), starting from the GIS registration.
+//!
+//! Model for one channel `y` (preprocessed voltage) on candidate feeder `f`
+//! of station `s` and grid phase `p`:
+//!   y = a C_s + b S_sp + c F_fp + e
+//! `C_s` is the station's common mode (MV-side variation, shared PV swings),
+//! given a free gain so a meter far out on a feeder is not penalised for
+//! swinging more; `S_sp` carries the transformer's phase `p` (common to all
+//! feeders of the station); `F_fp` the cable drop of feeder `f` on phase `p`.
+//! References never contain the scored meter itself (leave-one-out), so a
+//! meter cannot vote for its own registration.
+
+use super::AnalysisOptions;
+use super::candidates::NetworkIndex;
+use super::prep::{self, ChannelStats, dot};
+use super::refs::{self, Contribution, StationRefs};
+use crate::model::{Network, Phase, PhaseConnection, Rotation, Topology, VoltageTable};
+use crate::progress::{Cancelled, Progress};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// A connection that has voltage data, as the engine sees it.
+#[derive(Clone, Debug)]
+pub struct Meter {
+    pub conn: usize,
+    /// (series index in the voltage table, terminal label).
+    pub channels: Vec<(usize, Phase)>,
+    /// Candidate feeders, GIS feeder first when known.
+    pub cands: Vec<usize>,
+    /// Distance from the connection to each candidate's nearest cable (m).
+    pub cand_dist: Vec<f64>,
+    pub gis_feeder: Option<usize>,
+    /// GIS phase of a single-phase registration.
+    pub gis_phase: Option<Phase>,
+    /// Clock correction in steps (1: the meter stamps interval start).
+    pub shift: i32,
+    /// Previous iteration's shares in the references.
+    pub contribs: Vec<Contribution>,
+}
+
+impl Meter {
+    /// Hypotheses per feeder: 3 phases for one channel, 6 rotations for more.
+    pub fn hypotheses(&self) -> usize {
+        if self.channels.len() > 1 { 6 } else { 3 }
+    }
+    /// Grid phase of channel `c` under hypothesis `k`.
+    pub fn phase_of(&self, c: usize, k: usize) -> usize {
+        if self.channels.len() > 1 { Rotation::all()[k].grid_phase(self.channels[c].1).index() } else { k }
+    }
+}
+
+/// What the engine found for one meter.
+#[derive(Clone, Debug, Default)]
+pub struct MeterResult {
+    /// Joint posterior, `cands.len() x hypotheses`, row-major.
+    pub posterior: Vec<f64>,
+    pub hypotheses: usize,
+    /// Partial correlation of each channel with the references of each grid phase,
+    /// on the MAP feeder (per grid phase: best channel for three-phase meters).
+    pub phase_corr: [f64; 3],
+    pub points_used: usize,
+    pub stats: Vec<ChannelStats>,
+    /// `None`: the meter could be scored. `Some(reason)`: it could not.
+    pub unusable: Option<String>,
+    pub n_eff: f64,
+    /// Effective independent points per channel.
+    pub n_eff_channels: Vec<f64>,
+}
+
+pub struct Engine<'a> {
+    pub net: &'a Network,
+    pub voltage: &'a VoltageTable,
+    pub opts: &'a AnalysisOptions,
+    pub index: &'a NetworkIndex,
+    /// Local index of each feeder within its station.
+    pub feeder_local: Vec<usize>,
+    pub sqrt_w: Vec<f32>,
+}
+
+struct Channels {
+    ys: Vec<Vec<f32>>,
+    sigma: Vec<f64>,
+    stats: Vec<ChannelStats>,
+    usable: Vec<bool>,
+}
+
+impl<'a> Engine<'a> {
+    pub fn new(net: &'a Network, voltage: &'a VoltageTable, opts: &'a AnalysisOptions, index: &'a NetworkIndex) -> Self {
+        let mut feeder_local = vec![0; index.feeders.len()];
+        for fs in &index.station_feeders {
+            for (l, &f) in fs.iter().enumerate() {
+                feeder_local[f] = l;
+            }
+        }
+        let sqrt_w = (0..voltage.grid.len).map(|k| opts.time_weight(voltage.grid.time(k)).sqrt() as f32).collect();
+        Engine { net, voltage, opts, index, feeder_local, sqrt_w }
+    }
+
+    fn station_of(&self, f: usize) -> usize {
+        self.index.feeders[f].station
+    }
+
+    fn transform(&self, m: &Meter) -> Channels {
+        let n = self.voltage.grid.len;
+        let mut ch = Channels { ys: Vec::new(), sigma: Vec::new(), stats: Vec::new(), usable: Vec::new() };
+        for &(si, _) in &m.channels {
+            let mut y = vec![0f32; n];
+            let st = prep::clean(self.voltage.series(si), m.shift, &mut y);
+            let mut ok = st.valid >= self.opts.min_points;
+            if ok {
+                prep::detrend_and_weight(&mut y, self.opts.highpass_steps, &self.sqrt_w);
+            }
+            let yy = dot(&y, &y);
+            let sigma = (yy / n as f64).sqrt();
+            if sigma < 1e-4 {
+                ok = false;
+            }
+            ch.ys.push(y);
+            ch.sigma.push(sigma.max(1e-4));
+            ch.stats.push(st);
+            ch.usable.push(ok);
+        }
+        ch
+    }
+
+    /// Standardised usable channels (`None`: unusable).
+    pub fn standardised(&self, m: &Meter) -> Vec<Option<Vec<f32>>> {
+        let ch = self.transform(m);
+        ch.ys
+            .into_iter()
+            .enumerate()
+            .map(|(c, y)| {
+                ch.usable[c].then(|| {
+                    let inv = (1.0 / ch.sigma[c]) as f32;
+                    y.into_iter().map(|v| v * inv).collect()
+                })
+            })
+            .collect()
+    }
+
+    /// Initial shares from the GIS registration (three-phase channels only in `C`).
+    pub fn gis_contribs(&self, m: &Meter) -> Vec<Contribution> {
+        let Some(f) = m.gis_feeder else { return Vec::new() };
+        let s = self.station_of(f) as u32;
+        let mut out = Vec::new();
+        for c in 0..m.channels.len() {
+            out.push(Contribution { station: s, reference: refs::C as u16, channel: c as u8, weight: 1.0 });
+        }
+        if let (Some(p), 1) = (m.gis_phase, m.channels.len()) {
+            let lf = self.feeder_local[f];
+            out.push(Contribution { station: s, reference: refs::s_idx(p.index()) as u16, channel: 0, weight: 1.0 });
+            out.push(Contribution { station: s, reference: refs::f_idx(lf, p.index()) as u16, channel: 0, weight: 1.0 });
+        }
+        out
+    }
+
+    /// Builds references from the meters' current shares.
+    pub fn build_refs(&self, buckets: &[Vec<Meter>]) -> Vec<StationRefs> {
+        let n_st = self.net.stations.len();
+        let empty = || -> Vec<StationRefs> {
+            (0..n_st).map(|s| StationRefs::empty(refs::ref_count(self.index.station_feeders[s].len()))).collect()
+        };
+        let mut all = buckets
+            .par_iter()
+            .map(|bucket| {
+                let mut acc: HashMap<usize, StationRefs> = HashMap::new();
+                for m in bucket {
+                    self.accumulate(m, &self.transform(m), &mut acc);
+                }
+                acc
+            })
+            .reduce(HashMap::new, |mut a, b| {
+                for (s, r) in b {
+                    match a.get_mut(&s) {
+                        Some(x) => x.merge(r),
+                        None => {
+                            a.insert(s, r);
+                        }
+                    }
+                }
+                a
+            });
+        let mut out = empty();
+        for (s, r) in all.drain() {
+            out[s] = r;
+        }
+        out.par_iter_mut().for_each(|r| r.finish());
+        out
+    }
+
+    fn accumulate(&self, m: &Meter, ch: &Channels, acc: &mut HashMap<usize, StationRefs>) {
+        for c in &m.contribs {
+            let ci = c.channel as usize;
+            if !ch.usable[ci] {
+                continue;
+            }
+            let s = c.station as usize;
+            let r = acc.entry(s).or_insert_with(|| StationRefs::empty(refs::ref_count(self.index.station_feeders[s].len())));
+            let inv = (1.0 / ch.sigma[ci]) as f32;
+            let z: Vec<f32> = ch.ys[ci].iter().map(|v| v * inv).collect();
+            r.add(c.reference as usize, &z, c.weight);
+        }
+    }
+
+    /// One EM pass: scores every meter against `refs` and returns its result, its new
+    /// shares and (with `detect_shift`) an updated clock correction.
+    pub fn pass(
+        &self,
+        buckets: &mut [Vec<Meter>],
+        refs: &[StationRefs],
+        detect_shift: bool,
+        progress: &dyn Progress,
+        stage: &str,
+        done: &AtomicUsize,
+        total: usize,
+    ) -> Result<Vec<Vec<MeterResult>>, Cancelled> {
+        let out: Vec<Option<Vec<MeterResult>>> = buckets
+            .par_iter_mut()
+            .map(|bucket| {
+                if progress.is_cancelled() {
+                    return None;
+                }
+                let mut res = Vec::with_capacity(bucket.len());
+                for m in bucket.iter_mut() {
+                    let mut ch = self.transform(m);
+                    if detect_shift {
+                        let lag = self.detect_lag(m, &ch, refs);
+                        if lag != 0 {
+                            m.shift = lag;
+                            ch = self.transform(m);
+                        }
+                    }
+                    let r = self.score(m, &ch, refs);
+                    m.contribs = self.contribs_from(m, &r);
+                    res.push(r);
+                }
+                let d = done.fetch_add(bucket.len(), Ordering::Relaxed) + bucket.len();
+                progress.set(d as f32 / total.max(1) as f32, stage);
+                Some(res)
+            })
+            .collect();
+        out.into_iter().map(|o| o.ok_or(Cancelled)).collect()
+    }
+
+    /// Clock check: do the meter's 10-minute changes line up with its station's
+    /// references one step later or earlier than stamped?
+    fn detect_lag(&self, m: &Meter, ch: &Channels, refs: &[StationRefs]) -> i32 {
+        let Some(&f) = m.cands.first() else { return 0 };
+        let st = &refs[self.station_of(f)];
+        let rs: Vec<Vec<f32>> = (0..4).filter_map(|r| st.mean(r)).collect();
+        if rs.is_empty() {
+            return 0;
+        }
+        let mut score = [0f64; 3];
+        let mut used = 0;
+        for (c, y) in ch.ys.iter().enumerate() {
+            if !ch.usable[c] {
+                continue;
+            }
+            used += 1;
+            for (li, lag) in [-1, 0, 1].into_iter().enumerate() {
+                score[li] += rs.iter().map(|r| prep::diff_corr_at_lag(y, r, lag)).fold(f64::MIN, f64::max);
+            }
+        }
+        if used == 0 {
+            return 0;
+        }
+        let s: Vec<f64> = score.iter().map(|v| v / used as f64).collect();
+        let (best, bv) = s.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, v)| (i, *v)).unwrap();
+        if best != 1 && bv > 0.25 && bv > s[1] + self.opts.clock_shift_margin { [-1, 0, 1][best] } else { 0 }
+    }
+
+    fn score(&self, m: &Meter, ch: &Channels, refs: &[StationRefs]) -> MeterResult {
+        let n = self.voltage.grid.len as f64;
+        let nc = m.channels.len();
+        let k_h = m.hypotheses();
+        let mut res = MeterResult { hypotheses: k_h, stats: ch.stats.clone(), ..Default::default() };
+        res.points_used = ch.stats.iter().zip(&ch.usable).filter(|(_, u)| **u).map(|(s, _)| s.valid).max().unwrap_or(0);
+        if m.cands.is_empty() {
+            res.unusable =
+                Some(format!("no cable of any feeder within {:.0} m and no valid GIS feeder", self.opts.search_radius_m));
+            return res;
+        }
+        if !ch.usable.iter().any(|u| *u) {
+            let st = ch.stats.iter().map(|s| s.valid).max().unwrap_or(0);
+            res.unusable = Some(if st == 0 {
+                "no plausible voltage readings".to_string()
+            } else if st < self.opts.min_points {
+                format!("only {st} valid 10-minute points (at least {} needed)", self.opts.min_points)
+            } else {
+                "voltage does not vary (frozen meter?)".to_string()
+            });
+            return res;
+        }
+        // Own channel Gram.
+        let mut gy = [[0f64; 3]; 3];
+        for a in 0..nc {
+            for b in a..nc {
+                gy[a][b] = dot(&ch.ys[a], &ch.ys[b]);
+                gy[b][a] = gy[a][b];
+            }
+        }
+        let nf = m.cands.len();
+        // rss[f][c][p], rss_c[f][c]
+        let mut rss = vec![[[f64::NAN; 3]; 3]; nf];
+        let mut rss_common = vec![[f64::NAN; 3]; nf];
+        let mut fits: Vec<[[([f64; 3], [usize; 3]); 3]; 3]> = vec![[[([0.0; 3], [0; 3]); 3]; 3]; nf];
+        // Group candidates by station.
+        let mut stations: Vec<usize> = m.cands.iter().map(|&f| self.station_of(f)).collect();
+        stations.sort_unstable();
+        stations.dedup();
+        for &s in &stations {
+            let st = &refs[s];
+            if st.gram.is_empty() {
+                continue;
+            }
+            let feeders: Vec<(usize, usize)> = m
+                .cands
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| self.station_of(**f) == s)
+                .map(|(i, &f)| (i, self.feeder_local[f]))
+                .collect();
+            let mut needed: Vec<usize> = vec![refs::C, refs::s_idx(0), refs::s_idx(1), refs::s_idx(2)];
+            for &(_, lf) in &feeders {
+                needed.extend((0..3).map(|p| refs::f_idx(lf, p)));
+            }
+            // Own shares in this station's references, per reference and channel.
+            let mut a: HashMap<usize, [f64; 3]> = HashMap::new();
+            for c in m.contribs.iter().filter(|c| c.station as usize == s) {
+                a.entry(c.reference as usize).or_insert([0.0; 3])[c.channel as usize] += c.weight as f64;
+            }
+            let a_of = |r: usize| a.get(&r).copied().unwrap_or([0.0; 3]);
+            // d[r][c] = dot(U_r, y_c)
+            let mut d: HashMap<usize, [f64; 3]> = HashMap::new();
+            for &r in &needed {
+                let mut v = [0f64; 3];
+                if !st.sums[r].is_empty() {
+                    for c in 0..nc {
+                        v[c] = dot(&st.sums[r], &ch.ys[c]);
+                    }
+                }
+                d.insert(r, v);
+            }
+            let w_loo = |r: usize| st.weights[r] - a_of(r).iter().sum::<f64>();
+            let present = |r: usize| !st.sums[r].is_empty() && w_loo(r) >= self.opts.min_ref_weight;
+            // dot(R'_r, y_c)
+            let xy = |r: usize, c: usize| -> f64 {
+                let ar = a_of(r);
+                let own: f64 = (0..nc).map(|c2| ar[c2] * gy[c2][c] / ch.sigma[c2]).sum();
+                (d[&r][c] - own) / w_loo(r)
+            };
+            // dot(R'_r, R'_q)
+            let xx = |r: usize, q: usize| -> f64 {
+                let (ar, aq) = (a_of(r), a_of(q));
+                let mut v = st.gram(r, q);
+                for c2 in 0..nc {
+                    v -= aq[c2] * d[&r][c2] / ch.sigma[c2];
+                    v -= ar[c2] * d[&q][c2] / ch.sigma[c2];
+                    for c3 in 0..nc {
+                        v += ar[c2] * aq[c3] * gy[c2][c3] / (ch.sigma[c2] * ch.sigma[c3]);
+                    }
+                }
+                v / (w_loo(r) * w_loo(q))
+            };
+            for c in 0..nc {
+                if !ch.usable[c] {
+                    continue;
+                }
+                let yy = gy[c][c];
+                let rss_c = if present(refs::C) {
+                    let g = xx(refs::C, refs::C);
+                    let b = xy(refs::C, c);
+                    if g > 0.0 { yy - b * b / g } else { yy }
+                } else {
+                    yy
+                };
+                for &(fi, lf) in &feeders {
+                    rss_common[fi][c] = rss_c;
+                    for p in 0..3 {
+                        let regs = [refs::C, refs::s_idx(p), refs::f_idx(lf, p)];
+                        let mut gx = [[0f64; 3]; 3];
+                        let mut gxy = [0f64; 3];
+                        for i in 0..3 {
+                            if !present(regs[i]) {
+                                continue;
+                            }
+                            gxy[i] = xy(regs[i], c);
+                            for j in i..3 {
+                                if present(regs[j]) {
+                                    gx[i][j] = xx(regs[i], regs[j]);
+                                    gx[j][i] = gx[i][j];
+                                }
+                            }
+                        }
+                        let b = refs::solve_nonneg(&gx, &gxy, [false, true, true]);
+                        let fit: f64 = (0..3).map(|i| b[i] * gxy[i]).sum();
+                        rss[fi][c][p] = (yy - fit).max(yy * 1e-6).max(1e-12);
+                        fits[fi][c][p] = (b, regs);
+                    }
+                }
+            }
+        }
+        // Effective points per channel from the residual of its best fit (AR(1)).
+        let mut n_eff = [0f64; 3];
+        for c in 0..nc {
+            if !ch.usable[c] {
+                continue;
+            }
+            let mut best: Option<(usize, usize, f64)> = None;
+            for fi in 0..nf {
+                for p in 0..3 {
+                    let v = rss[fi][c][p];
+                    if v.is_finite() && best.is_none_or(|b| v < b.2) {
+                        best = Some((fi, p, v));
+                    }
+                }
+            }
+            let Some((fi, p, _)) = best else { continue };
+            let s = self.station_of(m.cands[fi]);
+            let (b, regs) = fits[fi][c][p];
+            let mut e = ch.ys[c].clone();
+            for i in 0..3 {
+                if b[i] == 0.0 {
+                    continue;
+                }
+                let st = &refs[s];
+                let r = regs[i];
+                let mut w = st.weights[r];
+                let mut own = vec![0f32; 0];
+                for cb in m.contribs.iter().filter(|x| x.station as usize == s && x.reference as usize == r) {
+                    w -= cb.weight as f64;
+                    let k = cb.weight as f64 / ch.sigma[cb.channel as usize];
+                    if own.is_empty() {
+                        own = vec![0f32; e.len()];
+                    }
+                    for (o, y) in own.iter_mut().zip(&ch.ys[cb.channel as usize]) {
+                        *o += (k * *y as f64) as f32;
+                    }
+                }
+                let scale = (b[i] / w) as f32;
+                for (t, ev) in e.iter_mut().enumerate() {
+                    let u = st.sums[r][t] - own.get(t).copied().unwrap_or(0.0);
+                    *ev -= scale * u;
+                }
+            }
+            let rho = prep::lag1_autocorr(&e).max(0.0);
+            let valid_share = ch.stats[c].valid as f64 / n;
+            n_eff[c] = (n * valid_share * (1.0 - rho) / (1.0 + rho)).max(2.0);
+        }
+        res.n_eff = n_eff.iter().cloned().fold(0.0, f64::max);
+        res.n_eff_channels = n_eff[..nc].to_vec();
+        // Joint posterior over (feeder, hypothesis).
+        let mut logp = vec![f64::NEG_INFINITY; nf * k_h];
+        let priors_f = self.opts.feeder_priors(m.gis_feeder, &m.cands, &m.cand_dist);
+        for fi in 0..nf {
+            let prior_f = priors_f[fi];
+            for k in 0..k_h {
+                let prior_k = if k_h == 3 {
+                    match m.gis_phase {
+                        Some(g) if g.index() == k => self.opts.gis_phase_prior,
+                        Some(_) => (1.0 - self.opts.gis_phase_prior) / 2.0,
+                        None => 1.0 / 3.0,
+                    }
+                } else {
+                    1.0 / 6.0
+                };
+                let mut ll = 0.0;
+                let mut any = false;
+                for c in 0..nc {
+                    let v = rss[fi][c][m.phase_of(c, k)];
+                    if ch.usable[c] && v.is_finite() {
+                        ll += -0.5 * n_eff[c] * v.ln();
+                        any = true;
+                    }
+                }
+                if any {
+                    logp[fi * k_h + k] = ll / self.opts.temperature + prior_f.ln() + prior_k.ln();
+                }
+            }
+        }
+        let mx = logp.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        if !mx.is_finite() {
+            res.unusable = Some("no reference of any candidate feeder has enough meters".into());
+            return res;
+        }
+        let mut post: Vec<f64> = logp.iter().map(|l| (l - mx).exp()).collect();
+        let tot: f64 = post.iter().sum();
+        post.iter_mut().for_each(|p| *p /= tot);
+        // Evidence: partial correlation with each grid phase on the MAP feeder.
+        let (map_i, _) = post.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap();
+        let fi = map_i / k_h;
+        for p in 0..3 {
+            let mut best = 0f64;
+            for c in 0..nc {
+                let (r, r0) = (rss[fi][c][p], rss_common[fi][c]);
+                if ch.usable[c] && r.is_finite() && r0 > 0.0 {
+                    best = best.max((1.0 - r / r0).max(0.0).sqrt());
+                }
+            }
+            res.phase_corr[p] = best;
+        }
+        res.posterior = post;
+        res
+    }
+
+    /// New shares from a posterior. The phase of each channel follows the posterior,
+    /// but a meter only ever joins the references of its *GIS* feeder, and leaves them
+    /// when the data say it is elsewhere: letting meters join the feeder they seem to
+    /// be on makes a group of neighbours pull one another across (EM collapse).
+    fn contribs_from(&self, m: &Meter, r: &MeterResult) -> Vec<Contribution> {
+        if r.posterior.is_empty() {
+            return m.contribs.clone();
+        }
+        let Some(g) = m.gis_feeder else { return Vec::new() };
+        let Some(gi) = m.cands.iter().position(|&f| f == g) else { return Vec::new() };
+        let k_h = r.hypotheses;
+        let p_gis: f64 = r.posterior[gi * k_h..(gi + 1) * k_h].iter().sum();
+        if p_gis < 0.5 {
+            return Vec::new();
+        }
+        let nc = m.channels.len();
+        let mut cw = [[0f64; 3]; 3];
+        for fi in 0..m.cands.len() {
+            for k in 0..k_h {
+                let p_ = r.posterior[fi * k_h + k];
+                for (c, row) in cw.iter_mut().enumerate().take(nc) {
+                    row[m.phase_of(c, k)] += p_;
+                }
+            }
+        }
+        let s = self.station_of(g) as u32;
+        let lf = self.feeder_local[g];
+        let mut out = Vec::new();
+        for (c, row) in cw.iter().enumerate().take(nc) {
+            out.push(Contribution { station: s, reference: refs::C as u16, channel: c as u8, weight: 1.0 });
+            for (p, &w) in row.iter().enumerate() {
+                if w >= 0.02 {
+                    let weight = w as f32;
+                    out.push(Contribution { station: s, reference: refs::s_idx(p) as u16, channel: c as u8, weight });
+                    out.push(Contribution { station: s, reference: refs::f_idx(lf, p) as u16, channel: c as u8, weight });
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Builds the engine's meters (those with voltage data), bucketed by home station.
+pub fn meters(
+    net: &Network,
+    topo: &Topology,
+    voltage: &VoltageTable,
+    index: &NetworkIndex,
+    opts: &AnalysisOptions,
+) -> (Vec<Vec<Meter>>, Vec<Option<(usize, usize)>>) {
+    let mut buckets: Vec<Vec<Meter>> = vec![Vec::new(); net.stations.len() + 1];
+    let mut at: Vec<Option<(usize, usize)>> = vec![None; net.connections.len()];
+    for (ci, c) in net.connections.iter().enumerate() {
+        let chs = voltage.channels(&c.ean);
+        let channels: Vec<(usize, Phase)> =
+            chs.iter().enumerate().filter_map(|(t, s)| s.map(|s| (s, Phase::from_index(t)))).collect();
+        if channels.is_empty() {
+            continue;
+        }
+        let cd = index.candidate_feeders(net, topo, ci, opts.search_radius_m, opts.max_candidate_feeders);
+        let cands: Vec<usize> = cd.iter().map(|x| x.0).collect();
+        let cand_dist: Vec<f64> = cd.iter().map(|x| x.1).collect();
+        let gis_feeder = index.feeder_by_id.get(&c.feeder_id).copied();
+        let gis_phase = match c.phase {
+            PhaseConnection::Single(p) => Some(p),
+            PhaseConnection::Three => None,
+        };
+        let home = cands.first().map(|&f| index.feeders[f].station).unwrap_or(net.stations.len());
+        let m = Meter { conn: ci, channels, cands, cand_dist, gis_feeder, gis_phase, shift: 0, contribs: Vec::new() };
+        at[ci] = Some((home, buckets[home].len()));
+        buckets[home].push(m);
+    }
+    (buckets, at)
+}

@@ -1,0 +1,169 @@
+//! Accuracy of an analysis against `truth.csv` (sample and generated networks).
+
+use super::{AnalysisResult, InferredPhase, Status};
+use crate::model::{Network, PhaseConnection, TruthRow};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Figures of one run. Accuracies count every connection that got an inferred
+/// value (also `insufficient_data` rows that carry a best guess); connections
+/// without voltage data have none and are only counted in `insufficient_share`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Accuracy {
+    pub connections: usize,
+    pub with_data: usize,
+    pub phase_n: usize,
+    pub phase_ok: usize,
+    pub rotation_n: usize,
+    pub rotation_ok: usize,
+    pub feeder_n: usize,
+    pub feeder_ok: usize,
+    pub cable_n: usize,
+    pub cable_ok: usize,
+    pub suggestions: usize,
+    pub suggestions_right: usize,
+    /// Connections with data whose GIS registration is wrong (phase, feeder or cable).
+    pub gis_errors: usize,
+    /// Of those: flagged `suggest_change` with every changed value right.
+    pub gis_errors_found: usize,
+    pub insufficient: usize,
+    /// `insufficient_data` among connections with voltage data.
+    pub insufficient_with_data: usize,
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 { f64::NAN } else { a as f64 / b as f64 }
+}
+
+impl Accuracy {
+    pub fn phase(&self) -> f64 {
+        ratio(self.phase_ok, self.phase_n)
+    }
+    pub fn rotation(&self) -> f64 {
+        ratio(self.rotation_ok, self.rotation_n)
+    }
+    pub fn feeder(&self) -> f64 {
+        ratio(self.feeder_ok, self.feeder_n)
+    }
+    pub fn cable(&self) -> f64 {
+        ratio(self.cable_ok, self.cable_n)
+    }
+    pub fn precision(&self) -> f64 {
+        ratio(self.suggestions_right, self.suggestions)
+    }
+    pub fn recall(&self) -> f64 {
+        ratio(self.gis_errors_found, self.gis_errors)
+    }
+    pub fn insufficient_share(&self) -> f64 {
+        ratio(self.insufficient, self.connections)
+    }
+    pub fn add(&mut self, o: &Accuracy) {
+        self.connections += o.connections;
+        self.with_data += o.with_data;
+        self.phase_n += o.phase_n;
+        self.phase_ok += o.phase_ok;
+        self.rotation_n += o.rotation_n;
+        self.rotation_ok += o.rotation_ok;
+        self.feeder_n += o.feeder_n;
+        self.feeder_ok += o.feeder_ok;
+        self.cable_n += o.cable_n;
+        self.cable_ok += o.cable_ok;
+        self.suggestions += o.suggestions;
+        self.suggestions_right += o.suggestions_right;
+        self.gis_errors += o.gis_errors;
+        self.gis_errors_found += o.gis_errors_found;
+        self.insufficient += o.insufficient;
+        self.insufficient_with_data += o.insufficient_with_data;
+    }
+}
+
+pub fn evaluate(net: &Network, result: &AnalysisResult, truth: &[TruthRow]) -> Accuracy {
+    let by_ean: HashMap<&str, &TruthRow> = truth.iter().map(|t| (t.ean.as_str(), t)).collect();
+    let mut acc = Accuracy::default();
+    for a in &result.assignments {
+        let c = &net.connections[a.connection];
+        let Some(t) = by_ean.get(c.ean.as_str()) else { continue };
+        acc.connections += 1;
+        if a.status == Status::InsufficientData {
+            acc.insufficient += 1;
+        }
+        let Some(ip) = a.inferred_phase else { continue };
+        acc.with_data += 1;
+        if a.status == Status::InsufficientData {
+            acc.insufficient_with_data += 1;
+        }
+        let phase_right = match (t.phase, ip) {
+            (PhaseConnection::Single(tp), InferredPhase::Single(p)) => {
+                acc.phase_n += 1;
+                acc.phase_ok += (tp == p) as usize;
+                tp == p
+            }
+            (PhaseConnection::Three, InferredPhase::Rotation(r)) => {
+                acc.rotation_n += 1;
+                let ok = t.rotation.is_none_or(|tr| tr == r);
+                acc.rotation_ok += ok as usize;
+                ok
+            }
+            (PhaseConnection::Single(_), _) => {
+                acc.phase_n += 1;
+                false
+            }
+            (PhaseConnection::Three, _) => {
+                acc.rotation_n += 1;
+                false
+            }
+        };
+        let feeder_right = a.inferred_feeder.as_deref() == Some(t.feeder_id.as_str());
+        if a.inferred_feeder.is_some() {
+            acc.feeder_n += 1;
+            acc.feeder_ok += feeder_right as usize;
+        }
+        let cable_right = a.inferred_cable.as_deref() == Some(t.cable_id.as_str());
+        if a.inferred_cable.is_some() {
+            acc.cable_n += 1;
+            acc.cable_ok += cable_right as usize;
+        }
+        let gis_phase_wrong = c.phase != t.phase;
+        let gis_wrong = gis_phase_wrong || c.feeder_id != t.feeder_id || c.cable_id != t.cable_id;
+        // A suggestion is right when every value it changes is the true one.
+        let phase_changed = match ip {
+            InferredPhase::Single(p) => c.phase != PhaseConnection::Single(p),
+            InferredPhase::Rotation(_) => !c.phase.is_three_phase(),
+        };
+        let right = (!phase_changed || phase_right)
+            && (a.inferred_feeder.as_deref() == Some(c.feeder_id.as_str()) || feeder_right)
+            && (a.inferred_cable.as_deref() == Some(c.cable_id.as_str()) || cable_right);
+        if a.status == Status::SuggestChange {
+            acc.suggestions += 1;
+            acc.suggestions_right += (right && gis_wrong) as usize;
+        }
+        if gis_wrong {
+            acc.gis_errors += 1;
+            acc.gis_errors_found += (a.status == Status::SuggestChange && right) as usize;
+        }
+    }
+    acc
+}
+
+/// One line of the accuracy table.
+pub fn table_header() -> String {
+    format!(
+        "| {:<34} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} |",
+        "scenario", "phase", "rotat.", "feeder", "cable", "prec.", "recall", "insuf."
+    )
+}
+
+pub fn table_row(name: &str, a: &Accuracy) -> String {
+    let pct = |v: f64| if v.is_nan() { "-".to_string() } else { format!("{:.1}%", 100.0 * v) };
+    format!(
+        "| {:<34} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} |",
+        name,
+        pct(a.phase()),
+        pct(a.rotation()),
+        pct(a.feeder()),
+        pct(a.cable()),
+        pct(a.precision()),
+        pct(a.recall()),
+        pct(a.insufficient_share())
+    )
+}

@@ -1,0 +1,63 @@
+//! Accuracy of the topology inference against the generator's truth. The figures
+//! asserted are the ones reached (with a small margin), so a regression fails CI.
+
+use lvtopo::analysis::metrics::{self, Accuracy};
+use lvtopo::analysis::{self, AnalysisOptions, Status, bench};
+use lvtopo::model::Topology;
+use lvtopo::progress::NoProgress;
+use lvtopo::sim::{self, SimConfig};
+
+fn run(cfg: &SimConfig, seed: u64) -> Accuracy {
+    let out = sim::generate(cfg, seed, &NoProgress).expect("generation");
+    let v = out.measurements.voltage.as_ref().expect("voltage table");
+    let topo = Topology::build(&out.network);
+    let res = analysis::analyze(&out.network, &topo, v, &AnalysisOptions::default(), &NoProgress).expect("not cancelled");
+    assert_eq!(res.assignments.len(), out.network.connections.len());
+    for a in &res.assignments {
+        // An inferred value is empty only for insufficient_data.
+        if a.status != Status::InsufficientData {
+            assert!(a.inferred_phase.is_some() && a.inferred_feeder.is_some() && a.inferred_cable.is_some());
+        }
+        for c in [a.feeder_confidence, a.cable_confidence, a.phase_confidence] {
+            assert!((0.0..=1.0).contains(&c), "confidence {c} of {a:?}");
+        }
+    }
+    let acc = metrics::evaluate(&out.network, &res, &out.truth);
+    eprintln!("{}\n{}", metrics::table_header(), metrics::table_row(&cfg.preset, &acc));
+    acc
+}
+
+#[test]
+fn winter_ten_days_at_0_1_v() {
+    let cfg = bench::base_config(2, 150);
+    let a = run(&cfg, 1);
+    assert!(a.phase() >= 0.97, "phase {}", a.phase());
+    assert!(a.rotation() >= 0.9, "rotation {}", a.rotation());
+    assert!(a.feeder() >= 0.95, "feeder {}", a.feeder());
+    assert!(a.cable() >= 0.93, "cable {}", a.cable());
+    assert!(a.precision() >= 0.8, "precision {}", a.precision());
+    assert!(a.recall() >= 0.65, "recall {}", a.recall());
+}
+
+#[test]
+fn winter_ten_days_at_1_v() {
+    let mut cfg = bench::base_config(2, 150);
+    cfg.rounding_v = 1.0;
+    let a = run(&cfg, 1);
+    assert!(a.phase() >= 0.96, "phase {}", a.phase());
+    assert!(a.feeder() >= 0.94, "feeder {}", a.feeder());
+    assert!(a.cable() >= 0.92, "cable {}", a.cable());
+    assert!(a.precision() >= 0.75, "precision {}", a.precision());
+}
+
+#[test]
+fn summer_pv_at_1_v() {
+    let mut cfg = bench::base_config(2, 150);
+    cfg.rounding_v = 1.0;
+    cfg.set_season("summer").unwrap();
+    cfg.pv_share = 0.55;
+    let a = run(&cfg, 1);
+    assert!(a.phase() >= 0.92, "phase {}", a.phase());
+    assert!(a.feeder() >= 0.88, "feeder {}", a.feeder());
+    assert!(a.cable() >= 0.86, "cable {}", a.cable());
+}
