@@ -262,7 +262,16 @@ impl ReviewSession {
     /// Opens the review session of a network loaded from `network_path`: restores
     /// the autosaved session when it matches the network, and autosaves from now on.
     pub fn open(network: Arc<crate::model::Network>, network_path: &Path) -> (ReviewSession, RestoreOutcome) {
-        let path = session_path(network_path);
+        Self::open_with_session_file(network, network_path, beside_network(network_path))
+    }
+
+    /// As [`ReviewSession::open`], with the session file somewhere else than beside the
+    /// network (tests and benchmarks must not write into the bundled sample folder).
+    pub fn open_with_session_file(
+        network: Arc<crate::model::Network>,
+        network_path: &Path,
+        path: PathBuf,
+    ) -> (ReviewSession, RestoreOutcome) {
         let mut s = ReviewSession::new(network);
         s.autosave.fingerprint = network_fingerprint(&s.network);
         s.autosave.network_path = Some(network_path.to_path_buf());

@@ -35,16 +35,19 @@ pub struct AppOptions {
     pub dialogs: bool,
     /// Where recent files are remembered; `None` remembers nothing.
     pub settings_dir: Option<PathBuf>,
+    /// Where review sessions are autosaved; `None` = beside the network file.
+    pub session_dir: Option<PathBuf>,
 }
 
 impl AppOptions {
     /// The desktop app.
     pub fn desktop(start: StartWith) -> AppOptions {
-        AppOptions { start, tiles: true, dialogs: true, settings_dir: super::settings::config_dir() }
+        AppOptions { start, tiles: true, dialogs: true, settings_dir: super::settings::config_dir(), session_dir: None }
     }
     /// Tests and benchmarks: no network, no dialogs, nothing written outside the test.
     pub fn headless() -> AppOptions {
-        AppOptions { start: StartWith::Nothing, tiles: false, dialogs: false, settings_dir: None }
+        let session_dir = std::env::temp_dir().join(format!("lvtopo-headless-{}", std::process::id()));
+        AppOptions { start: StartWith::Nothing, tiles: false, dialogs: false, settings_dir: None, session_dir: Some(session_dir) }
     }
 }
 
@@ -345,7 +348,16 @@ impl LvtopoApp {
         // The review session travels with the network file: restore it if it fits.
         let (session, outcome) = match &ds.network_path {
             Some(p) => {
-                let (s, o) = crate::session::ReviewSession::open(ds.network.clone(), p);
+                let (s, o) = match &self.options.session_dir {
+                    Some(dir) => {
+                        let file = crate::session::persist::beside_network(p);
+                        let name =
+                            file.file_name().map(|n| n.to_os_string()).unwrap_or_else(|| "network.lvtopo-session.json".into());
+                        let _ = std::fs::create_dir_all(dir);
+                        crate::session::ReviewSession::open_with_session_file(ds.network.clone(), p, dir.join(name))
+                    }
+                    None => crate::session::ReviewSession::open(ds.network.clone(), p),
+                };
                 (s, Some(o))
             }
             None => (crate::session::ReviewSession::new(ds.network.clone()), None),
