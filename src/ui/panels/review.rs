@@ -169,14 +169,14 @@ impl View for ReviewPanel {
             .id_salt("review-table")
             .striped(true)
             .sense(egui::Sense::click())
-            .column(Column::initial(150.0).resizable(true))
-            .column(Column::initial(170.0).resizable(true))
-            .column(Column::initial(90.0).resizable(true))
-            .column(Column::initial(60.0))
-            .column(Column::initial(150.0).resizable(true))
-            .column(Column::initial(80.0))
-            .column(Column::initial(120.0).resizable(true))
-            .column(Column::remainder().at_least(150.0))
+            .column(Column::initial(140.0).resizable(true))
+            .column(Column::initial(165.0).resizable(true))
+            .column(Column::initial(85.0).resizable(true))
+            .column(Column::initial(50.0))
+            .column(Column::initial(110.0).resizable(true))
+            .column(Column::initial(55.0))
+            .column(Column::initial(80.0).resizable(true))
+            .column(Column::remainder().at_least(130.0))
             .header(22.0, |mut h| {
                 h.col(|ui| header(ui, "EAN", SortBy::Ean, &mut sort, &mut desc));
                 h.col(|ui| header(ui, "Address", SortBy::Address, &mut sort, &mut desc));
