@@ -1,7 +1,11 @@
 //! `lvtopo analyze`: headless inference writing `assignments.csv` and a report.
 
 use crate::analysis::{self, AnalysisOptions, output};
-use crate::model::Topology;
+use crate::cli::privacy::PurposeArgs;
+use crate::io::{ImportReport, load_network, voltage::read_voltage};
+use crate::model::{Network, Topology, VoltageTable};
+use crate::privacy::Purpose;
+use crate::privacy::sidecar::sidecar_path;
 use anyhow::Context;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,9 +27,17 @@ pub struct Args {
     /// Analysis options as JSON (any subset of the fields; the rest keep their defaults).
     #[arg(long)]
     pub options: Option<PathBuf>,
+    /// `truth.csv` of a sample network: also print the accuracy against it.
+    #[arg(long)]
+    pub truth: Option<PathBuf>,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Purpose of the read. `analyze` serves GIS topology correction (use case 7) only; when
+    /// neither `--purpose`, `--purpose-file` nor a purpose file next to the voltage file
+    /// states one, running `analyze` states that purpose.
+    #[command(flatten)]
+    pub purpose: PurposeArgs,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -35,17 +47,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         None => AnalysisOptions::default(),
     };
     let bar = Bar::new(args.quiet);
-    let (net, voltage, report) = load(&args)?;
-    if report.has_errors() || report.warning_count() > 0 {
-        eprintln!("{report}");
-    }
-    let topology = Topology::build(&net);
-    for p in &topology.problems {
-        eprintln!("topology: {p}");
-    }
+    let Some((net, topology, voltage, report)) = load(&args, &bar)? else {
+        bar.finish();
+        return Ok(ExitCode::FAILURE);
+    };
     let result = analysis::analyze(&net, &topology, &voltage, &options, &bar)?;
     bar.finish();
     output::write_atomic(&args.out, |w| output::write_assignments(&net, &result, w))?;
+    // The audit log learns that derived results exist, so the raw read may be purged.
+    args.purpose.record_export(&args.out, "assignments", result.assignments.len())?;
     let report_json = output::report_json(&net, &result, &options);
     if let Some(path) = &args.report {
         let mut v = report_json.clone();
@@ -62,6 +72,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         s["insufficient_data"],
         args.out.display()
     );
+    if let Some(path) = &args.truth {
+        let mut tr = ImportReport::default();
+        let truth = crate::io::measurements::read_truth(path, Some(&net), &mut tr);
+        if tr.has_errors() {
+            eprintln!("{tr}");
+            return Ok(ExitCode::FAILURE);
+        }
+        let acc = analysis::metrics::evaluate(&net, &result, &truth);
+        println!("accuracy against {}:", path.display());
+        println!("{}\n{}", analysis::metrics::table_header(), analysis::metrics::table_row("this network", &acc));
+        println!(
+            "suggestions: {} of {} right; GIS errors: {} of {} found",
+            acc.suggestions_right, acc.suggestions, acc.gis_errors_found, acc.gis_errors
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -89,7 +114,43 @@ impl crate::progress::Progress for Bar {
     }
 }
 
-fn load(args: &Args) -> anyhow::Result<(crate::model::Network, crate::model::VoltageTable, crate::io::ImportReport)> {
-    // TODO(io): wire to the readers once they are on main.
-    anyhow::bail!("reading {} and {} needs the io readers", args.network.display(), args.voltage.display())
+/// Reads the network and the voltage file; checks the read against the privacy rules of
+/// GIS topology correction. `None` (after printing the import report) when the import
+/// found errors: an analysis of a half-read network would suggest wrong changes.
+fn load(args: &Args, bar: &Bar) -> anyhow::Result<Option<(Network, Topology, VoltageTable, ImportReport)>> {
+    for p in [&args.network, &args.voltage] {
+        if !p.exists() {
+            anyhow::bail!("not found: {}", p.display());
+        }
+    }
+    let loaded = load_network(&args.network, bar)?;
+    let mut report = loaded.report;
+    let net = loaded.network;
+    let voltage = read_voltage(&args.voltage, Some(&net), &mut report, bar)?;
+    if report.has_errors() || report.warning_count() > 0 {
+        bar.0.suspend(|| eprintln!("{report}"));
+    }
+    if report.has_errors() {
+        eprintln!("the import found {} error(s); fix them (see above) and run again", report.error_count());
+        return Ok(None);
+    }
+    if net.connections.is_empty() {
+        anyhow::bail!("{}: the network has no connections", args.network.display());
+    }
+    let Some(voltage) = voltage else {
+        anyhow::bail!("{}: no voltage series read", args.voltage.display());
+    };
+    let voltage =
+        gis_purpose(&args.purpose, &args.voltage).admit(voltage, &args.voltage, &[Purpose::GisTopologyCorrection], vec![])?;
+    Ok(Some((net, loaded.topology, voltage, report)))
+}
+
+/// The purpose arguments with GIS topology correction filled in when nothing states a
+/// purpose: running `analyze` on a read is itself the statement that the read serves it.
+fn gis_purpose(p: &PurposeArgs, voltage: &std::path::Path) -> PurposeArgs {
+    let mut p = p.clone();
+    if p.purpose.is_none() && p.purpose_file.is_none() && !sidecar_path(voltage).exists() {
+        p.purpose = Some(Purpose::GisTopologyCorrection);
+    }
+    p
 }
