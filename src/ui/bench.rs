@@ -109,26 +109,25 @@ fn panning(args: &UiBenchArgs, size: egui::Vec2) -> anyhow::Result<()> {
 
     // Zoom 13 shows the whole region at once (worst case: everything visible),
     // 15-16 a district, 18 a street.
+    let n = args.frames;
+    let tau = std::f64::consts::TAU;
     for zoom in [13.0, 15.0, 16.0, 18.0] {
-        let mut times = Vec::with_capacity(args.frames);
-        let mut drawn = (0usize, 0usize);
-        for k in 0..args.frames {
-            let f = k as f64 / args.frames as f64;
-            let center = at(f, 0.5 + 0.3 * (f * std::f64::consts::TAU).sin());
-            h.state_mut().map.set_view(center, zoom);
-            let t = Instant::now();
-            h.step();
-            times.push(t.elapsed());
-            let d = h.state().map.last_drawn;
-            drawn = (drawn.0.max(d.0), drawn.1.max(d.1));
-        }
-        report(&format!("pan at zoom {zoom:>4}"), &mut times, drawn);
+        let views = (0..n).map(|k| {
+            let f = k as f64 / n as f64;
+            (at(f, 0.5 + 0.3 * (f * tau).sin()), zoom)
+        });
+        time_frames(&mut h, &format!("pan at zoom {zoom:>4}"), views);
     }
-    let mut times = Vec::with_capacity(args.frames);
+    let views = (0..n).map(|k| (at(0.5, 0.5), 13.0 + 5.0 * (0.5 - 0.5 * (k as f64 / n as f64 * tau).cos())));
+    time_frames(&mut h, "zoom 13 -> 18 -> 13", views);
+    Ok(())
+}
+
+/// Times one frame per view (center, zoom) and prints the distribution.
+fn time_frames(h: &mut Harness<'_, LvtopoApp>, what: &str, views: impl Iterator<Item = ([f64; 2], f64)>) {
+    let mut times = Vec::new();
     let mut drawn = (0usize, 0usize);
-    let center = at(0.5, 0.5);
-    for k in 0..args.frames {
-        let zoom = 13.0 + 5.0 * (0.5 - 0.5 * (k as f64 / args.frames as f64 * std::f64::consts::TAU).cos());
+    for (center, zoom) in views {
         h.state_mut().map.set_view(center, zoom);
         let t = Instant::now();
         h.step();
@@ -136,8 +135,7 @@ fn panning(args: &UiBenchArgs, size: egui::Vec2) -> anyhow::Result<()> {
         let d = h.state().map.last_drawn;
         drawn = (drawn.0.max(d.0), drawn.1.max(d.1));
     }
-    report("zoom 13 -> 18 -> 13", &mut times, drawn);
-    Ok(())
+    report(what, &mut times, drawn);
 }
 
 fn report(what: &str, times: &mut [Duration], drawn: (usize, usize)) {
