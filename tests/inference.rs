@@ -6,6 +6,7 @@ use lvtopo::analysis::{self, AnalysisOptions, Status, bench};
 use lvtopo::model::Topology;
 use lvtopo::progress::NoProgress;
 use lvtopo::sim::{self, SimConfig};
+use std::path::Path;
 
 fn run(cfg: &SimConfig, seed: u64) -> Accuracy {
     let out = sim::generate(cfg, seed, &NoProgress).expect("generation");
@@ -35,8 +36,10 @@ fn winter_ten_days_at_0_1_v() {
     assert!(a.rotation() >= 0.9, "rotation {}", a.rotation());
     assert!(a.feeder() >= 0.95, "feeder {}", a.feeder());
     assert!(a.cable() >= 0.93, "cable {}", a.cable());
-    assert!(a.precision() >= 0.8, "precision {}", a.precision());
-    assert!(a.recall() >= 0.65, "recall {}", a.recall());
+    // Precision first: every suggestion right; recall is limited by the cable section on a
+    // feeder change (see docs/inference.md).
+    assert!(a.precision() >= 0.99, "precision {}", a.precision());
+    assert!(a.recall() >= 0.45, "recall {}", a.recall());
 }
 
 #[test]
@@ -47,7 +50,8 @@ fn winter_ten_days_at_1_v() {
     assert!(a.phase() >= 0.96, "phase {}", a.phase());
     assert!(a.feeder() >= 0.94, "feeder {}", a.feeder());
     assert!(a.cable() >= 0.92, "cable {}", a.cable());
-    assert!(a.precision() >= 0.75, "precision {}", a.precision());
+    assert!(a.precision() >= 0.99, "precision {}", a.precision());
+    assert!(a.recall() >= 0.45, "recall {}", a.recall());
 }
 
 #[test]
@@ -60,4 +64,53 @@ fn summer_pv_at_1_v() {
     assert!(a.phase() >= 0.92, "phase {}", a.phase());
     assert!(a.feeder() >= 0.88, "feeder {}", a.feeder());
     assert!(a.cable() >= 0.86, "cable {}", a.cable());
+    assert!(a.precision() >= 0.97, "precision {}", a.precision());
+}
+
+/// Analyses a committed sample network (as `lvtopo analyze` reads it) against its truth.csv.
+fn sample(name: &str) -> Accuracy {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-networks").join(name);
+    let loaded = lvtopo::io::load_network(&dir, &NoProgress).expect("not cancelled");
+    let mut report = loaded.report;
+    let v = lvtopo::io::voltage::read_voltage(&dir.join("voltage.csv.gz"), Some(&loaded.network), &mut report, &NoProgress)
+        .expect("not cancelled")
+        .expect("voltage table");
+    let truth = lvtopo::io::measurements::read_truth(&dir.join("truth.csv"), Some(&loaded.network), &mut report);
+    assert!(!report.has_errors(), "{report}");
+    let res = analysis::analyze(&loaded.network, &loaded.topology, &v, &AnalysisOptions::default(), &NoProgress)
+        .expect("not cancelled");
+    let acc = metrics::evaluate(&loaded.network, &res, &truth);
+    eprintln!(
+        "{}\n{}\nsuggestions {} ({} right), GIS errors {} ({} found)",
+        metrics::table_header(),
+        metrics::table_row(name, &acc),
+        acc.suggestions,
+        acc.suggestions_right,
+        acc.gis_errors,
+        acc.gis_errors_found
+    );
+    acc
+}
+
+#[test]
+fn street_sample_against_truth() {
+    // 1 station, 61 connections, late October, 0.1 V rounding.
+    let a = sample("street");
+    assert!(a.phase() >= 0.99, "phase {}", a.phase());
+    assert!(a.feeder() >= 0.99, "feeder {}", a.feeder());
+    assert!(a.cable() >= 0.95, "cable {}", a.cable());
+    assert_eq!(a.suggestions_right, a.suggestions, "every suggestion right");
+    assert!(a.recall() >= 0.5, "recall {}", a.recall());
+}
+
+#[test]
+fn town_sample_against_truth() {
+    // 3 stations, 570 connections, 55% PV, June, 1 V rounding: the hardest committed case.
+    let a = sample("town");
+    assert!(a.phase() >= 0.99, "phase {}", a.phase());
+    assert!(a.rotation() >= 0.95, "rotation {}", a.rotation());
+    assert!(a.feeder() >= 0.96, "feeder {}", a.feeder());
+    assert!(a.cable() >= 0.93, "cable {}", a.cable());
+    assert!(a.precision() >= 0.99, "precision {}", a.precision());
+    assert!(a.recall() >= 0.5, "recall {}", a.recall());
 }

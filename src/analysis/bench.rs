@@ -22,9 +22,13 @@ pub struct AccuracyArgs {
     /// Only these scenarios (substring match on the name).
     #[arg(long)]
     pub only: Option<String>,
-    /// Analysis options as JSON (any subset of the fields).
+    /// Analysis options as JSON (any subset of the fields). Repeat to compare settings on
+    /// the same generated networks (one table per options file).
     #[arg(long)]
-    pub options: Option<std::path::PathBuf>,
+    pub options: Vec<std::path::PathBuf>,
+    /// Also print the reliability of the stated confidences per scenario.
+    #[arg(long)]
+    pub reliability: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -79,6 +83,13 @@ pub fn scenarios() -> Vec<Scenario> {
         },
         Scenario { name: "10 d, 0.1 V, 100% smart, summer PV", apply: summer },
         Scenario {
+            name: "10 d, 0.1 V, 100% smart, summer no PV",
+            apply: |c| {
+                let _ = c.set_season("summer");
+                c.pv_share = 0.0;
+            },
+        },
+        Scenario {
             name: "10 d, 1 V, 100% smart, summer PV",
             apply: |c| {
                 summer(c);
@@ -103,18 +114,33 @@ pub fn base_config(stations: usize, connections_per_station: usize) -> SimConfig
 
 /// Generates and analyses one network; returns its accuracy.
 pub fn run_one(cfg: &SimConfig, seed: u64, opts: &AnalysisOptions) -> anyhow::Result<Accuracy> {
+    Ok(run_many(cfg, seed, std::slice::from_ref(opts))?.remove(0))
+}
+
+/// Generates one network and analyses it once per options set.
+pub fn run_many(cfg: &SimConfig, seed: u64, opts: &[AnalysisOptions]) -> anyhow::Result<Vec<Accuracy>> {
     let out = sim::generate(cfg, seed, &NoProgress).map_err(|e| anyhow::anyhow!("{e}"))?;
     let voltage = out.measurements.voltage.as_ref().ok_or_else(|| anyhow::anyhow!("the generator produced no voltage table"))?;
     let topo = Topology::build(&out.network);
-    let res = analyze(&out.network, &topo, voltage, opts, &NoProgress).map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(metrics::evaluate(&out.network, &res, &out.truth))
+    opts.iter()
+        .map(|o| {
+            let res = analyze(&out.network, &topo, voltage, o, &NoProgress).map_err(|e| anyhow::anyhow!("{e}"))?;
+            Ok(metrics::evaluate(&out.network, &res, &out.truth))
+        })
+        .collect()
 }
 
 pub fn accuracy(args: AccuracyArgs) -> anyhow::Result<ExitCode> {
-    let opts: AnalysisOptions = match &args.options {
-        Some(p) => serde_json::from_str(&std::fs::read_to_string(p)?)?,
-        None => AnalysisOptions::default(),
-    };
+    let mut sets: Vec<(String, AnalysisOptions)> = Vec::new();
+    for p in &args.options {
+        let text = std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("reading {}: {e}", p.display()))?;
+        let o = serde_json::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{}: expected analysis options as JSON: {e}", p.display()))?;
+        sets.push((p.display().to_string(), o));
+    }
+    if sets.is_empty() {
+        sets.push(("default options".into(), AnalysisOptions::default()));
+    }
     println!(
         "Inference accuracy on generated networks ({} seed(s) x {} stations x ~{} connections per scenario)",
         args.seeds, args.stations, args.connections_per_station
@@ -123,20 +149,46 @@ pub fn accuracy(args: AccuracyArgs) -> anyhow::Result<ExitCode> {
     println!(
         "prec.: share of suggest_change that are right; recall: GIS errors (phase/feeder/cable) found with the right value;"
     );
-    println!("insuf.: share of all connections with status insufficient_data (conventional meters included).\n");
-    println!("{}", metrics::table_header());
-    println!("|{}|", "-".repeat(metrics::table_header().len() - 2));
+    println!("insuf.: share of all connections with status insufficient_data (conventional meters included).");
+    let opts: Vec<AnalysisOptions> = sets.iter().map(|s| s.1.clone()).collect();
+    let mut rows: Vec<Vec<(&'static str, Accuracy)>> = vec![Vec::new(); sets.len()];
+    let mut all: Vec<Accuracy> = vec![Accuracy::default(); sets.len()];
     for sc in scenarios() {
         if args.only.as_deref().is_some_and(|o| !sc.name.contains(o)) {
             continue;
         }
         let mut cfg = base_config(args.stations, args.connections_per_station);
         (sc.apply)(&mut cfg);
-        let mut total = Accuracy::default();
+        let mut totals = vec![Accuracy::default(); sets.len()];
         for seed in 1..=args.seeds {
-            total.add(&run_one(&cfg, seed, &opts)?);
+            for (t, a) in totals.iter_mut().zip(run_many(&cfg, seed, &opts)?) {
+                t.add(&a);
+            }
         }
-        println!("{}", metrics::table_row(sc.name, &total));
+        for (i, t) in totals.into_iter().enumerate() {
+            all[i].add(&t);
+            // Progress on stderr; the tables follow on stdout when every scenario is done.
+            eprintln!("{} [{}]", metrics::table_row(sc.name, &t), sets[i].0);
+            rows[i].push((sc.name, t));
+        }
+    }
+    for (i, (name, _)) in sets.iter().enumerate() {
+        println!("\n{name}:\n{}", metrics::table_header());
+        println!("|{}|", "-".repeat(metrics::table_header().len() - 2));
+        for (sc, t) in &rows[i] {
+            println!("{}", metrics::table_row(sc, t));
+            if args.reliability {
+                println!("|   confidence reliability: {}", t.reliability());
+            }
+        }
+        println!("{}", metrics::table_row("all scenarios", &all[i]));
+        println!(
+            "suggestions {} ({} right); GIS errors {} ({} found)",
+            all[i].suggestions, all[i].suggestions_right, all[i].gis_errors, all[i].gis_errors_found
+        );
+        if args.reliability {
+            println!("confidence reliability (all scenarios): {}", all[i].reliability());
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -70,8 +70,27 @@ pub fn decide(
     }
     let k_h = r.hypotheses;
     let nf = m.cands.len();
-    let pf: Vec<f64> = (0..nf).map(|i| r.posterior[i * k_h..(i + 1) * k_h].iter().sum()).collect();
-    let pk: Vec<f64> = (0..k_h).map(|k| (0..nf).map(|i| r.posterior[i * k_h + k]).sum()).collect();
+    // The engine's posterior treats the fit residuals as independent Gaussian noise; the
+    // model is simpler than the grid, so its margins are too sharp. Tempering
+    // (p^(1/T), renormalised = softmax(log-likelihood / T)) with temperatures measured on
+    // generated networks (`lvtopo bench accuracy`) turns it into a calibrated probability.
+    // Only the likelihood is tempered, never the prior (GIS registration, geography).
+    let prior_f = opts.feeder_priors(m.gis_feeder, &m.cands, &m.cand_dist);
+    let prior: Vec<f64> = (0..nf * k_h)
+        .map(|i| {
+            let k = i % k_h;
+            let pk = match (k_h, m.gis_phase) {
+                (3, Some(g)) if g.index() == k => opts.gis_phase_prior,
+                (3, Some(_)) => (1.0 - opts.gis_phase_prior) / 2.0,
+                _ => 1.0 / k_h as f64,
+            };
+            prior_f[i / k_h] * pk
+        })
+        .collect();
+    let post_f = temper_likelihood(&r.posterior, &prior, opts.feeder_decision_temperature);
+    let post_k = temper_likelihood(&r.posterior, &prior, opts.phase_decision_temperature);
+    let pf: Vec<f64> = (0..nf).map(|i| post_f[i * k_h..(i + 1) * k_h].iter().sum()).collect();
+    let pk: Vec<f64> = (0..k_h).map(|k| (0..nf).map(|i| post_k[i * k_h + k]).sum()).collect();
     let (fi, f_conf) = argmax(&pf);
     let (k, k_conf) = argmax(&pk);
     let feeder = m.cands[fi];
@@ -83,10 +102,15 @@ pub fn decide(
     let inferred_phase =
         if k_h == 6 { InferredPhase::Rotation(Rotation::all()[k]) } else { InferredPhase::Single(Phase::from_index(k)) };
     // Cable: prior from GIS and distance within the inferred feeder.
-    let cables = match cable_posterior {
+    let mut cables = match cable_posterior {
         Some(c) if !c.is_empty() => c.to_vec(),
         _ => index.cable_candidates(net, topo, m.conn, feeder, opts.gis_cable_prior, opts.search_radius_m),
     };
+    let tempered = temper(&cables.iter().map(|c| c.1).collect::<Vec<_>>(), opts.cable_decision_temperature);
+    for (c, p) in cables.iter_mut().zip(tempered) {
+        c.1 = p;
+    }
+    cables.sort_by(|a, b| b.1.total_cmp(&a.1));
     ev.cable_scores = cables.iter().map(|(ci, p)| (net.cables[*ci].id.clone(), p * f_conf)).collect();
     let (cable, c_prob) = cables.first().copied().unwrap_or((usize::MAX, 0.0));
     let cable_id = (cable != usize::MAX).then(|| net.cables[cable].id.clone());
@@ -129,7 +153,17 @@ pub fn decide(
     if feeder_changed {
         let gis = if conn.feeder_id.is_empty() { "(none)" } else { conn.feeder_id.as_str() };
         let to = &index.feeders[feeder].id;
-        if f_conf >= opts.suggest_threshold {
+        // Close to the station every feeder carries almost the busbar voltage: there the
+        // feeders' own drops are too small to tell them apart, whatever the posterior says.
+        let near = |d: Option<f64>| d.is_some_and(|d| d < opts.feeder_min_station_distance_m);
+        let d_gis = topo.attachments.get(m.conn).copied().flatten().and_then(|a| a.station_distance_m);
+        let d_new = (cable != usize::MAX).then(|| topo.attach(net, cable, &conn.pos).station_distance_m).flatten();
+        if near(d_gis) && near(d_new) {
+            doubtful.push(format!(
+                "feeder: data point to {to} (p={f_conf:.2}) instead of {gis}, but the connection is within {:.0} m of the station on both, where feeders cannot be told apart",
+                opts.feeder_min_station_distance_m
+            ));
+        } else if f_conf >= opts.suggest_threshold {
             confident.push(format!("feeder {gis} -> {to}"));
         } else {
             doubtful.push(format!("feeder: data point to {to} (p={f_conf:.2}) instead of {gis}"));
@@ -137,7 +171,9 @@ pub fn decide(
     } else if f_conf < opts.ok_threshold {
         weak.push(format!("feeder only weakly confirmed (p={f_conf:.2})"));
     }
-    if cable_changed && !feeder_changed {
+    // A feeder change moves the connection to a cable of the new feeder: that cable is
+    // part of the suggestion and must be as certain as the feeder itself.
+    if cable_changed {
         let to = cable_id.clone().unwrap_or_default();
         if cable_conf >= opts.suggest_threshold {
             confident.push(format!("cable {} -> {to}", conn.cable_id));
@@ -170,6 +206,54 @@ pub fn decide(
     }
 }
 
+/// Posterior with its likelihood tempered: `prior * (post / prior)^(1/t)`, renormalised.
+pub fn temper_likelihood(post: &[f64], prior: &[f64], t: f64) -> Vec<f64> {
+    if t.is_nan() || t <= 0.0 || (t - 1.0).abs() < 1e-12 || prior.len() != post.len() {
+        return post.to_vec();
+    }
+    let w: Vec<f64> = post
+        .iter()
+        .zip(prior)
+        .map(|(&p, &q)| if p > 0.0 && q > 0.0 { q.powf(1.0 - 1.0 / t) * p.powf(1.0 / t) } else { 0.0 })
+        .collect();
+    let tot: f64 = w.iter().sum();
+    if tot > 0.0 { w.iter().map(|v| v / tot).collect() } else { post.to_vec() }
+}
+
+/// `p^(1/t)` renormalised (t = 1: unchanged).
+pub fn temper(p: &[f64], t: f64) -> Vec<f64> {
+    if t.is_nan() || t <= 0.0 || (t - 1.0).abs() < 1e-12 {
+        return p.to_vec();
+    }
+    let w: Vec<f64> = p.iter().map(|v| if *v > 0.0 { v.powf(1.0 / t) } else { 0.0 }).collect();
+    let tot: f64 = w.iter().sum();
+    if tot > 0.0 { w.iter().map(|v| v / tot).collect() } else { p.to_vec() }
+}
+
 fn argmax(v: &[f64]) -> (usize, f64) {
     v.iter().enumerate().fold((0, f64::NEG_INFINITY), |b, (i, &x)| if x > b.1 { (i, x) } else { b })
+}
+
+#[cfg(test)]
+mod temper_tests {
+    use super::*;
+
+    #[test]
+    fn tempering_the_likelihood_keeps_the_prior() {
+        // Likelihood 4:1 against a 1:3 prior: posterior 4:3. At t = 2 the likelihood is 2:1.
+        let prior = [0.25, 0.75];
+        let post = [4.0 / 7.0, 3.0 / 7.0];
+        let t = temper_likelihood(&post, &prior, 2.0);
+        assert!((t[0] - 0.4).abs() < 1e-12 && (t[1] - 0.6).abs() < 1e-12, "{t:?}");
+        assert_eq!(temper_likelihood(&post, &prior, 1.0), post.to_vec());
+    }
+
+    #[test]
+    fn tempering_a_distribution_flattens_or_sharpens_it() {
+        let p = [0.8, 0.2];
+        let flat = temper(&p, 2.0);
+        assert!((flat[0] - 2.0 / 3.0).abs() < 1e-12);
+        let sharp = temper(&p, 0.5);
+        assert!((sharp[0] - 16.0 / 17.0).abs() < 1e-12);
+    }
 }

@@ -29,6 +29,18 @@ pub struct Accuracy {
     pub insufficient: usize,
     /// `insufficient_data` among connections with voltage data.
     pub insufficient_with_data: usize,
+    /// Reliability of the stated confidences: per bin of [`CONF_BINS`], the values
+    /// (phase, feeder and cable of every connection with data) stated with a confidence in
+    /// that bin and how many of them are right.
+    pub conf_n: [usize; 4],
+    pub conf_ok: [usize; 4],
+}
+
+/// Lower edges of the confidence bins of the reliability check.
+pub const CONF_BINS: [f64; 4] = [0.0, 0.9, 0.99, 0.999];
+
+fn conf_bin(c: f64) -> usize {
+    CONF_BINS.iter().rposition(|&e| c >= e).unwrap_or(0)
 }
 
 fn ratio(a: usize, b: usize) -> f64 {
@@ -74,6 +86,26 @@ impl Accuracy {
         self.gis_errors_found += o.gis_errors_found;
         self.insufficient += o.insufficient;
         self.insufficient_with_data += o.insufficient_with_data;
+        for b in 0..4 {
+            self.conf_n[b] += o.conf_n[b];
+            self.conf_ok[b] += o.conf_ok[b];
+        }
+    }
+    fn stated(&mut self, confidence: f64, right: bool) {
+        let b = conf_bin(confidence);
+        self.conf_n[b] += 1;
+        self.conf_ok[b] += right as usize;
+    }
+    /// "n right of m" per confidence bin, for the reliability line of the sweep.
+    pub fn reliability(&self) -> String {
+        let mut parts = Vec::new();
+        for b in 0..4 {
+            let hi = CONF_BINS.get(b + 1).map_or("1".to_string(), |v| format!("{v}"));
+            let share = ratio(self.conf_ok[b], self.conf_n[b]);
+            let s = if share.is_nan() { "-".to_string() } else { format!("{:.2}%", 100.0 * share) };
+            parts.push(format!("[{}, {hi}): {s} of {}", CONF_BINS[b], self.conf_n[b]));
+        }
+        parts.join("; ")
     }
 }
 
@@ -122,6 +154,13 @@ pub fn evaluate(net: &Network, result: &AnalysisResult, truth: &[TruthRow]) -> A
         if a.inferred_cable.is_some() {
             acc.cable_n += 1;
             acc.cable_ok += cable_right as usize;
+        }
+        acc.stated(a.phase_confidence, phase_right);
+        if a.inferred_feeder.is_some() {
+            acc.stated(a.feeder_confidence, feeder_right);
+        }
+        if a.inferred_cable.is_some() {
+            acc.stated(a.cable_confidence, cable_right);
         }
         let gis_phase_wrong = c.phase != t.phase;
         let gis_wrong = gis_phase_wrong || c.feeder_id != t.feeder_id || c.cable_id != t.cable_id;
