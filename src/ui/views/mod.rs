@@ -2,9 +2,12 @@
 //! voltage quality, solar, privacy/audit). Each lives in its own file in this
 //! folder and is registered below with one line; see `docs/ui.md`.
 
+pub mod privacy;
+pub mod privacy_load;
+
 use super::view::Registry;
 
 /// Adds every contributed view and overlay to the app.
 pub fn register(registry: &mut Registry) {
-    let _ = registry;
+    registry.add_view(privacy::PrivacyView::default());
 }
