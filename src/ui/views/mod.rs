@@ -4,7 +4,10 @@
 
 use super::view::Registry;
 
+pub mod outage;
+pub mod outage_map;
+
 /// Adds every contributed view and overlay to the app.
 pub fn register(registry: &mut Registry) {
-    let _ = registry;
+    outage::register(registry);
 }
