@@ -158,6 +158,10 @@ impl MapOverlay for OutageOverlay {
     }
 
     fn legend(&mut self, ui: &mut egui::Ui, _state: &AppState) {
+        if self.shared.borrow().current().is_none() {
+            ui.weak("Select an incident in View > Outages");
+            return;
+        }
         legend_row(ui, OFF, "1: off at the replay moment", false);
         legend_row(ui, BACK, "1: back on", false);
         legend_row(ui, NOT_YET, "1: not yet off", false);
