@@ -335,8 +335,8 @@ fn incident_detail(ui: &mut egui::Ui, sh: &mut OutageShared, ds: &Dataset, cx: &
     let (inc, replay) = (&p.analysis.incidents[k], &p.replays[k]);
     let net = &ds.network;
 
-    // ---- replay
-    ui.horizontal(|ui| {
+    // ---- replay (buttons first: they stay reachable in a narrow dock)
+    ui.horizontal_wrapped(|ui| {
         let mut t = sh.time.unwrap_or(replay.first_off).clamp(replay.from, replay.to);
         let mut min = (t - replay.from) / 60;
         let max_min = ((replay.to - replay.from) / 60).max(1);
@@ -347,10 +347,6 @@ fn incident_detail(ui: &mut egui::Ui, sh: &mut OutageShared, ds: &Dataset, cx: &
         if ui.button("- 15 min").clicked() {
             t -= STEP_S;
         }
-        let resp = ui.add(egui::Slider::new(&mut min, 0..=max_min).show_value(false).text(short_time(t)));
-        if resp.changed() {
-            t = replay.from + min * 60;
-        }
         if ui.button("+ 15 min").clicked() {
             t += STEP_S;
         }
@@ -359,6 +355,13 @@ fn incident_detail(ui: &mut egui::Ui, sh: &mut OutageShared, ds: &Dataset, cx: &
         }
         if ui.button(if sh.playing { "Pause" } else { "Play" }).clicked() {
             sh.playing = !sh.playing;
+        }
+        ui.spacing_mut().slider_width = 260.0;
+        let resp = ui
+            .add(egui::Slider::new(&mut min, 0..=max_min).show_value(false).text(short_time(t)))
+            .on_hover_text("Replay time: drag to move through the outage");
+        if resp.changed() {
+            t = replay.from + min * 60;
         }
         if sh.playing {
             t += STEP_S / 3;
