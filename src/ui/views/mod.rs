@@ -2,6 +2,9 @@
 //! voltage quality, solar, privacy/audit). Each lives in its own file in this
 //! folder and is registered below with one line; see `docs/ui.md`.
 
+pub mod privacy;
+pub mod privacy_load;
+
 use super::view::Registry;
 
 pub mod outage;
@@ -10,4 +13,5 @@ pub mod outage_map;
 /// Adds every contributed view and overlay to the app.
 pub fn register(registry: &mut Registry) {
     outage::register(registry);
+    registry.add_view(privacy::PrivacyView::default());
 }
