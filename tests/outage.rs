@@ -372,3 +372,136 @@ fn generated_street_network_matches_its_scenario() {
     check_generated("street", 7);
     check_generated("town", 11);
 }
+
+/// The hand-written ACM table through the whole pipeline (log -> incident ->
+/// longest interruption -> amount), with the boundary cases 4 h, 8 h and 13 h,
+/// per capacity class; planned work pays nothing.
+#[test]
+fn compensation_table_from_the_logs_with_boundary_cases() {
+    let (mut net, _) = network();
+    let (c1, c2, c3, c4) = (on(&net, "C1"), on(&net, "C2"), on(&net, "C3"), on(&net, "C4"));
+    let h = 3600;
+    // (connection, capacity, duration, EUR) written out by hand.
+    let table: Vec<(usize, &str, i64, u32)> = vec![
+        (c1[0], "3x25A", 4 * h - 60, 0),
+        (c1[1], "3x25A", 4 * h, 35),
+        (c1[2], "3x25A", 8 * h, 35),
+        (c2[0], "1x10A", 8 * h + 60, 15),
+        (c2[1], "3x25A", 8 * h + 60, 55),
+        (c2[2], "3x25A", 13 * h, 75),
+        (c3[0], "3x35A", 13 * h, 395),
+        (c3[1], "1x10A", 13 * h, 20),
+        (c3[2], "3x25A", 12 * h, 55),
+    ];
+    for &(i, cap, _, _) in &table {
+        net.connections[i].capacity = cap.parse().unwrap();
+    }
+    let topo = Topology::build(&net);
+    // Starts over midnight, a minute apart.
+    let start = t("2025-03-10T23:50:00+01:00");
+    let mut log: Vec<OutageRecord> = table
+        .iter()
+        .enumerate()
+        .map(|(k, &(i, _, d, _))| OutageRecord {
+            ean: net.connections[i].ean.clone(),
+            start: start + 60 * k as i64,
+            end: start + 60 * k as i64 + d,
+        })
+        .collect();
+    // Planned work on C4 two days later, 13 h.
+    let planned = start + 2 * 86400;
+    log.extend(c4[..3].iter().map(|&i| OutageRecord {
+        ean: net.connections[i].ean.clone(),
+        start: planned,
+        end: planned + 13 * h,
+    }));
+    let m = Measurements {
+        outage_log: log,
+        incidents: vec![
+            Incident { id: "INC-F".into(), start, end: start + 13 * h, planned: false, cable_ids: vec!["C1".into()] },
+            Incident { id: "INC-P".into(), start: planned, end: planned + 13 * h, planned: true, cable_ids: vec!["C4".into()] },
+        ],
+        ..Default::default()
+    };
+    let a = analyse(&net, &topo, &m, &OutageOptions::default());
+    let inc = a.incident("INC-F").unwrap();
+    for &(i, cap, d, eur) in &table {
+        let row = inc.interruptions.iter().find(|r| r.connection == Some(i)).unwrap();
+        assert_eq!(row.longest_s / 60, d / 60, "{cap} duration to the minute");
+        assert_eq!(row.compensation.amount_eur, eur, "{cap} off {} min", d / 60);
+    }
+    assert!(inc.mismatches.is_empty(), "{:?}", inc.mismatches);
+    let p = a.incident("INC-P").unwrap();
+    assert!(p.planned);
+    assert_eq!(p.compensation_total_eur(), 0);
+    assert!(p.interruptions.iter().all(|r| r.compensation.reason == CompensationReason::Planned));
+}
+
+/// Privacy: voltage-presence answers are admitted for fault localisation only
+/// inside a (suspected) outage window.
+#[test]
+fn presence_answers_only_inside_outage_windows() {
+    let (net, _) = network();
+    let c2 = on(&net, "C2");
+    let start = t("2025-10-25T23:30:00+02:00");
+    let ean = |i: usize| net.connections[i].ean.clone();
+    let m = Measurements {
+        outage_log: vec![OutageRecord { ean: ean(c2[0]), start, end: start + 5 * 3600 }],
+        presence: vec![
+            PresenceAnswer { ean: ean(c2[1]), timestamp: start + 1800, voltage_present: Some(false) },
+            PresenceAnswer { ean: ean(c2[2]), timestamp: start - 1800, voltage_present: Some(false) },
+            PresenceAnswer { ean: ean(c2[2]), timestamp: start + 3 * 86400, voltage_present: Some(true) },
+        ],
+        ..Default::default()
+    };
+    assert_eq!(outage_windows(&m, OutageOptions::default().merge_gap_s), vec![(start, start + 5 * 3600)]);
+    let (kept, left_out) = admissible_presence(&m, OutageOptions::default().merge_gap_s);
+    assert_eq!(left_out, 1, "three days later is no outage");
+    assert_eq!(kept.len(), 2, "half an hour before the first log entry is within the margin");
+}
+
+/// The headless command on the bundled samples, with the privacy check of the
+/// presence answers recorded in a private audit folder.
+#[test]
+fn cli_on_the_street_sample_and_refusal_outside_outage_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-networks/street");
+    let run = |presence: &std::path::Path, extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_lvtopo"))
+            .arg("outage")
+            .arg("--network")
+            .arg(&sample)
+            .arg("--log")
+            .arg(sample.join("outage_log.csv"))
+            .arg("--incidents")
+            .arg(sample.join("incidents.csv"))
+            .arg("--presence")
+            .arg(presence)
+            .arg("--out")
+            .arg(dir.path().join("out"))
+            .arg("--privacy-dir")
+            .arg(dir.path().join("privacy"))
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let ok = run(&sample.join("voltage_presence.csv"), &[]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert!(stdout.contains("send the cable crew"), "{stdout}");
+    for f in ["interruptions.csv", "compensation.csv", "register.csv", "mismatches.csv", "localisation.csv"] {
+        assert!(dir.path().join("out").join(f).is_file(), "{f}");
+    }
+    // One answer far from any outage: refused, unless the user consents to drop it.
+    let text = std::fs::read_to_string(sample.join("voltage_presence.csv")).unwrap();
+    let first = text.lines().nth(1).unwrap();
+    let ean = first.split(',').next().unwrap();
+    let odd = dir.path().join("presence.csv");
+    std::fs::write(&odd, format!("{}\n{first}\n{ean},2025-12-01T12:00:00+01:00,true\n", text.lines().next().unwrap())).unwrap();
+    let refused = run(&odd, &[]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("outage-window-only"));
+    let trimmed = run(&odd, &["--trim-consent"]);
+    assert!(trimmed.status.success(), "{}", String::from_utf8_lossy(&trimmed.stderr));
+    assert!(String::from_utf8_lossy(&trimmed.stderr).contains("1 of 2 answer(s) kept"));
+}

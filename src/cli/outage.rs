@@ -30,6 +30,37 @@ pub struct Args {
     /// Folder for the CSV files.
     #[arg(long)]
     pub out: PathBuf,
+    /// Privacy: the voltage-presence answers are admitted for fault localisation,
+    /// and only inside a (suspected) outage window (registered incidents and the
+    /// meters' logs). Without `--purpose` or a purpose file, this command states
+    /// its own purpose (fault_localisation); the audit log records the read.
+    #[command(flatten)]
+    pub purpose: crate::cli::privacy::PurposeArgs,
+}
+
+/// Admits the presence answers read from `path` (or refuses them, naming the rule).
+fn admit_presence(
+    args: &Args,
+    path: &std::path::Path,
+    answers: Vec<crate::model::PresenceAnswer>,
+    m: &Measurements,
+) -> anyhow::Result<Vec<crate::model::PresenceAnswer>> {
+    use crate::privacy::{Period, Purpose};
+    let mut purpose = args.purpose.clone();
+    let has_sidecar = crate::privacy::sidecar::sidecar_path(path).is_file();
+    if purpose.purpose.is_none() && purpose.purpose_file.is_none() && !has_sidecar {
+        purpose.purpose = Some(Purpose::FaultLocalisation);
+    }
+    let windows: Vec<Period> = crate::outage::outage_windows(m, OutageOptions::default().merge_gap_s)
+        .into_iter()
+        .map(|(s, e)| Period::new(s, e))
+        .collect();
+    let n = answers.len();
+    let kept = purpose.admit(answers, path, &[Purpose::FaultLocalisation], windows)?;
+    if kept.len() < n {
+        eprintln!("privacy: {}: {} of {n} answer(s) kept (inside an outage window)", path.display(), kept.len());
+    }
+    Ok(kept)
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -45,15 +76,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(p) = &args.incidents {
         m.incidents = read_incidents(p, Some(&net), &mut report);
     }
-    if let Some(p) = &args.presence {
-        m.presence = read_presence(p, Some(&net), &mut report);
-    }
+    let presence = args.presence.as_ref().map(|p| (p, read_presence(p, Some(&net), &mut report)));
     let file_errors = report.issues.iter().any(|i| i.severity == Severity::Error && i.location == crate::io::Location::File);
     if !report.issues.is_empty() {
         eprintln!("{report}");
     }
     if file_errors {
         anyhow::bail!("an input file could not be read (see the report above)");
+    }
+    if let Some((p, answers)) = presence {
+        m.presence = admit_presence(&args, p, answers, &m)?;
     }
 
     let a = analyse(&net, &topo, &m, &OutageOptions::default());

@@ -158,6 +158,31 @@ impl OutageAnalysis {
     }
 }
 
+/// The (suspected) outage windows: every registered incident and every group of
+/// meter-log interruptions, as (first off or registered start, last back or
+/// registered end). Voltage-presence answers may only be asked inside these
+/// (privacy rule for use case 1).
+pub fn outage_windows(m: &Measurements, merge_gap_s: i64) -> Vec<(Timestamp, Timestamp)> {
+    let log = merge_log(&m.outage_log, merge_gap_s);
+    let mut w: Vec<(Timestamp, Timestamp)> =
+        group_incidents(&log, &m.incidents).iter().filter_map(|g| g.window()).map(|i| (i.start, i.end)).collect();
+    w.extend(m.incidents.iter().map(|i| (i.start, i.end.max(i.start))));
+    w.sort_unstable();
+    w.dedup();
+    w
+}
+
+/// The voltage-presence answers that may be used: those inside a (suspected)
+/// outage window (with [`crate::privacy::rules::OUTAGE_WINDOW_MARGIN_S`]), and
+/// how many were left out.
+pub fn admissible_presence(m: &Measurements, merge_gap_s: i64) -> (Vec<crate::model::PresenceAnswer>, usize) {
+    use crate::privacy::rules::{Period, in_any_window};
+    let windows: Vec<Period> = outage_windows(m, merge_gap_s).into_iter().map(|(s, e)| Period::new(s, e)).collect();
+    let kept: Vec<_> = m.presence.iter().filter(|a| in_any_window(&windows, a.timestamp)).cloned().collect();
+    let left_out = m.presence.len() - kept.len();
+    (kept, left_out)
+}
+
 fn median(v: &mut [Timestamp]) -> Option<Timestamp> {
     if v.is_empty() {
         return None;

@@ -115,6 +115,13 @@ pub enum UiCommand {
     CancelPick,
     Undo,
     Redo,
+    // ---- outages
+    /// Registration mismatches found in outages, as suggestions for the topology
+    /// review (replaces the earlier outage suggestions; decisions are kept).
+    OutageSuggestions(Vec<crate::session::SuggestionDraft>),
+    /// Write the outage CSVs (interruptions, compensation for payment, register,
+    /// mismatches, localisation) into a folder.
+    ExportOutage(std::sync::Arc<crate::outage::OutageAnalysis>),
     // ---- view
     TogglePanel(PanelId),
     ShowPanel(PanelId),
@@ -185,6 +192,8 @@ impl UiCommand {
             CancelPick => "Cancel picking".into(),
             Undo => "Undo".into(),
             Redo => "Redo".into(),
+            OutageSuggestions(d) => format!("Send {} outage mismatch(es) to the review", d.len()),
+            ExportOutage(_) => "Export outage CSVs (compensation for payment, register)…".into(),
             TogglePanel(p) => format!("Show/hide panel {p}"),
             ShowPanel(p) => format!("Show panel {p}"),
             CommandPalette => "Command palette".into(),

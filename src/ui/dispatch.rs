@@ -164,6 +164,25 @@ impl LvtopoApp {
                 self.state.picking_cable_for = None;
                 self.state.message = None;
             }
+            OutageSuggestions(drafts) => {
+                let Some(s) = self.state.session.as_mut() else {
+                    self.state.set_error("Open a network first");
+                    return;
+                };
+                let n = drafts.len();
+                s.replace_suggestions(crate::session::SuggestionSource::Outage, drafts);
+                self.state.review_generation += 1;
+                self.show_panel(panel_ids::REVIEW);
+                self.state.set_message(format!("{n} registration mismatch(es) from outages added to the review"));
+            }
+            ExportOutage(a) => {
+                let Some(net) = self.state.dataset.as_ref().map(|d| d.network.clone()) else { return };
+                let Some(dir) = self.export_target(None) else { return };
+                match crate::outage::export::write_all(&a, &net, &dir) {
+                    Ok(files) => self.state.set_message(format!("Wrote {} outage file(s) to {}", files.len(), dir.display())),
+                    Err(e) => self.state.set_error(format!("Outage export to {} failed: {e}", dir.display())),
+                }
+            }
             TogglePanel(id) => {
                 if !self.open.remove(id) {
                     self.show_panel(id);

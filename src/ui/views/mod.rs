@@ -7,7 +7,11 @@ pub mod privacy_load;
 
 use super::view::Registry;
 
+pub mod outage;
+pub mod outage_map;
+
 /// Adds every contributed view and overlay to the app.
 pub fn register(registry: &mut Registry) {
+    outage::register(registry);
     registry.add_view(privacy::PrivacyView::default());
 }
