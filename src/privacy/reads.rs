@@ -122,80 +122,83 @@ fn span(times: impl Iterator<Item = (i64, i64)>) -> Option<Period> {
     })
 }
 
-impl PrivacyRead for Vec<PresenceAnswer> {
-    fn kind(&self) -> DataKind {
-        DataKind::VoltagePresence
-    }
-    fn read_info(&self, source: &str) -> ReadInfo {
-        ReadInfo {
-            kind: Some(DataKind::VoltagePresence),
-            source: source.to_string(),
-            period: span(self.iter().map(|a| (a.timestamp, a.timestamp))),
-            eans: sorted_unique(self.iter().map(|a| &a.ean)),
-            answer_times: self.iter().map(|a| a.timestamp).collect(),
-            ..Default::default()
-        }
-    }
-    fn apply(self, remedy: &Remedy) -> Self {
-        match remedy {
-            Remedy::DropAnswersOutsideOutageWindows { windows } => {
-                self.into_iter().filter(|a| in_any_window(windows, a.timestamp)).collect()
-            }
-            Remedy::ExcludeConnections { eans } => {
-                let drop: HashSet<&str> = eans.iter().map(String::as_str).collect();
-                self.into_iter().filter(|a| !drop.contains(a.ean.as_str())).collect()
-            }
-            Remedy::TrimToPeriod { keep } => self.into_iter().filter(|a| keep.contains(a.timestamp)).collect(),
-        }
+/// A list of per-connection records (presence answers, outage log entries,
+/// event counter reads): one shared [`PrivacyRead`] for all three.
+trait MeterRecord {
+    const KIND: DataKind;
+    fn ean(&self) -> &str;
+    /// Time the record covers (an instant: start = end).
+    fn span(&self) -> (i64, i64);
+    /// Whether the record falls inside a (suspected) outage window; only
+    /// presence answers are bound to one.
+    fn in_outage(&self, _windows: &[Period]) -> bool {
+        true
     }
 }
 
-impl PrivacyRead for Vec<OutageRecord> {
-    fn kind(&self) -> DataKind {
-        DataKind::OutageLog
+impl MeterRecord for PresenceAnswer {
+    const KIND: DataKind = DataKind::VoltagePresence;
+    fn ean(&self) -> &str {
+        &self.ean
     }
-    fn read_info(&self, source: &str) -> ReadInfo {
-        ReadInfo {
-            kind: Some(DataKind::OutageLog),
-            source: source.to_string(),
-            period: span(self.iter().map(|r| (r.start, r.end))),
-            eans: sorted_unique(self.iter().map(|r| &r.ean)),
-            ..Default::default()
-        }
+    fn span(&self) -> (i64, i64) {
+        (self.timestamp, self.timestamp)
     }
-    fn apply(self, remedy: &Remedy) -> Self {
-        match remedy {
-            Remedy::ExcludeConnections { eans } => {
-                let drop: HashSet<&str> = eans.iter().map(String::as_str).collect();
-                self.into_iter().filter(|r| !drop.contains(r.ean.as_str())).collect()
-            }
-            Remedy::TrimToPeriod { keep } => self.into_iter().filter(|r| r.end >= keep.start && r.start <= keep.end).collect(),
-            Remedy::DropAnswersOutsideOutageWindows { .. } => self,
-        }
+    fn in_outage(&self, windows: &[Period]) -> bool {
+        in_any_window(windows, self.timestamp)
     }
 }
 
-impl PrivacyRead for Vec<EventCounterRead> {
+impl MeterRecord for OutageRecord {
+    const KIND: DataKind = DataKind::OutageLog;
+    fn ean(&self) -> &str {
+        &self.ean
+    }
+    fn span(&self) -> (i64, i64) {
+        (self.start, self.end)
+    }
+}
+
+impl MeterRecord for EventCounterRead {
+    const KIND: DataKind = DataKind::EventCounters;
+    fn ean(&self) -> &str {
+        &self.ean
+    }
+    fn span(&self) -> (i64, i64) {
+        (self.read_at, self.read_at)
+    }
+}
+
+impl<R: MeterRecord> PrivacyRead for Vec<R> {
     fn kind(&self) -> DataKind {
-        DataKind::EventCounters
+        R::KIND
     }
     fn read_info(&self, source: &str) -> ReadInfo {
         ReadInfo {
-            kind: Some(DataKind::EventCounters),
+            kind: Some(R::KIND),
             source: source.to_string(),
-            period: span(self.iter().map(|r| (r.read_at, r.read_at))),
-            eans: sorted_unique(self.iter().map(|r| &r.ean)),
+            period: span(self.iter().map(R::span)),
+            eans: self.iter().map(|r| r.ean().to_string()).collect::<BTreeSet<_>>().into_iter().collect(),
+            // Only answers on demand are judged against outage windows.
+            answer_times: if R::KIND == DataKind::VoltagePresence { self.iter().map(|r| r.span().0).collect() } else { vec![] },
             ..Default::default()
         }
     }
     fn apply(self, remedy: &Remedy) -> Self {
         match remedy {
+            Remedy::DropAnswersOutsideOutageWindows { windows } => self.into_iter().filter(|r| r.in_outage(windows)).collect(),
             Remedy::ExcludeConnections { eans } => {
                 let drop: HashSet<&str> = eans.iter().map(String::as_str).collect();
-                self.into_iter().filter(|r| !drop.contains(r.ean.as_str())).collect()
+                self.into_iter().filter(|r| !drop.contains(r.ean())).collect()
             }
-            Remedy::TrimToPeriod { keep } => self.into_iter().filter(|r| keep.contains(r.read_at)).collect(),
-            Remedy::DropAnswersOutsideOutageWindows { .. } => self,
+            // Keep what overlaps the allowed period (an instant: what lies in it).
+            Remedy::TrimToPeriod { keep } => self
+                .into_iter()
+                .filter(|r| {
+                    let (a, b) = r.span();
+                    b >= keep.start && a <= keep.end
+                })
+                .collect(),
         }
     }
 }
