@@ -443,7 +443,8 @@ fn build_network(layouts: &[StationLayout], setups: &[ConnSetup], pv: &[scenario
                 to_node: Some(sec.to_node.clone()),
                 conductor: Some(sec.conductor.name.to_string()),
                 r_ohm_per_km: Some(sec.conductor.r),
-                length_m: Some((sec.length_m * 10.0).round() / 10.0),
+                // Centimetres, never 0: a few-cm section between two nearby joints is real.
+                length_m: Some(((sec.length_m * 100.0).round() / 100.0).max(0.01)),
                 geometry: sec.geometry.iter().map(|&p| gp(p)).collect(),
                 extra: Default::default(),
             });

@@ -12,6 +12,7 @@ use super::view::{OverlaySlot, Placement, View, ViewContext};
 use crate::analysis::AnalysisResult;
 use std::collections::HashSet;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How the app starts.
@@ -65,6 +66,9 @@ pub struct LvtopoApp {
     pub(super) bottom_tab: Option<&'static str>,
     pub(super) overlays: Vec<OverlaySlot>,
     pub(super) load_job: Option<LoadJob>,
+    /// Measurement files to read once the network they belong to is on screen:
+    /// the map is usable in well under a second, the reads follow in the background.
+    pub(super) pending_measurements: Vec<PathBuf>,
     pub(super) analysis_job: Option<AnalysisJob>,
     pub(super) palette: Option<super::chrome::Palette>,
     pub(super) ctx: Option<egui::Context>,
@@ -108,6 +112,7 @@ impl LvtopoApp {
             bottom_tab: Some(panel_ids::HOUSE_NUMBERS),
             overlays: registry.overlays,
             load_job: None,
+            pending_measurements: Vec::new(),
             analysis_job: None,
             palette: None,
             ctx: None,
@@ -261,6 +266,8 @@ impl LvtopoApp {
             egui::Panel::bottom("bottom").resizable(true).default_size(300.0).show(ui, |ui| {
                 tab_bar(ui, &bottom, &mut self.bottom_tab);
                 if let Some(v) = self.views.iter_mut().find(|v| Some(v.id()) == self.bottom_tab) {
+                    // A wide table must not push the panel over the side panels.
+                    ui.set_clip_rect(ui.max_rect().intersect(ui.clip_rect()));
                     v.ui(ui, &mut ViewContext { state, commands });
                 }
             });
@@ -286,6 +293,22 @@ impl LvtopoApp {
                             self.bottom_tab = Some(panel_ids::IMPORT_REPORT);
                             self.state.set_error(msg);
                         }
+                        Ok(ds) if self.state.dataset.as_ref().is_some_and(|cur| Arc::ptr_eq(&cur.network, &ds.network)) => {
+                            // Measurements added to the open network: keep the review, selection and view.
+                            let msg = format!(
+                                "Read {} measurement file(s) in {:.1} s{}",
+                                ds.measurement_paths.len(),
+                                elapsed.as_secs_f64(),
+                                report_suffix(&ds)
+                            );
+                            if ds.report.has_errors() {
+                                self.open.insert(panel_ids::IMPORT_REPORT);
+                                self.bottom_tab = Some(panel_ids::IMPORT_REPORT);
+                            }
+                            self.state.dataset = Some(ds);
+                            self.state.review_generation += 1;
+                            self.state.set_message(msg);
+                        }
                         Ok(ds) => {
                             let msg = format!(
                                 "Opened {} in {:.1} s: {} connections, {} cables, {} stations{}",
@@ -302,7 +325,14 @@ impl LvtopoApp {
                                 None => self.state.set_message(msg),
                             }
                         }
-                        Err(e) => self.state.set_error(format!("Could not open: {e}")),
+                        Err(e) => {
+                            self.pending_measurements.clear();
+                            self.state.set_error(format!("Could not open: {e}"))
+                        }
+                    }
+                    let follow_up = std::mem::take(&mut self.pending_measurements);
+                    if !follow_up.is_empty() && self.state.dataset.is_some() {
+                        self.start_measurement_load(follow_up);
                     }
                 }
                 Poll::Lost => {

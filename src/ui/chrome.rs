@@ -99,13 +99,6 @@ pub fn status_bar(app: &mut LvtopoApp, ui: &mut egui::Ui, q: &mut CommandQueue) 
                 }
                 ui.separator();
             }
-            if let Some(m) = &app.state.message {
-                if m.is_error {
-                    ui.colored_label(ui.visuals().error_fg_color, &m.text);
-                } else {
-                    ui.label(&m.text);
-                }
-            }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 if let Some(s) = &app.state.session {
                     autosave_indicator(ui, s.save_status());
@@ -135,6 +128,17 @@ pub fn status_bar(app: &mut LvtopoApp, ui: &mut egui::Ui, q: &mut CommandQueue) 
                         ui.weak("Loading background map…");
                     }
                     _ => {}
+                }
+                // The message takes the room that is left, shortened (full text on hover).
+                if let Some(m) = &app.state.message {
+                    ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                        let text = if m.is_error {
+                            egui::RichText::new(&m.text).color(ui.visuals().error_fg_color)
+                        } else {
+                            egui::RichText::new(&m.text)
+                        };
+                        ui.add(egui::Label::new(text).truncate());
+                    });
                 }
             });
         });

@@ -210,11 +210,25 @@ impl LvtopoApp {
             super::settings::push_recent(&mut self.state.recent, p.clone());
             self.save_recent();
         }
+        let mut plan = plan;
+        if plan.network.is_some() && !plan.measurements.is_empty() {
+            // Network first (a usable map at once), then its measurement files.
+            self.pending_measurements = std::mem::take(&mut plan.measurements);
+        }
         let current = self.state.dataset.clone();
         let title = match &plan.network {
             Some(p) => format!("Opening {}", p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()),
             None => format!("Reading {} measurement file(s)", plan.measurements.len()),
         };
+        self.load_job =
+            Some(Job::spawn(title, self.ctx.clone(), move |progress| loader::load(&plan, current.as_ref(), progress)));
+    }
+
+    /// Reads measurement files into the open dataset (its network stays as it is).
+    pub(super) fn start_measurement_load(&mut self, measurements: Vec<PathBuf>) {
+        let plan = loader::OpenPlan { network: None, measurements, ignored: Vec::new() };
+        let current = self.state.dataset.clone();
+        let title = format!("Reading {} measurement file(s)", plan.measurements.len());
         self.load_job =
             Some(Job::spawn(title, self.ctx.clone(), move |progress| loader::load(&plan, current.as_ref(), progress)));
     }

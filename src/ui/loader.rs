@@ -33,6 +33,12 @@ fn is_network_folder(p: &Path) -> bool {
     p.is_dir() && p.join("connections.geojson").is_file()
 }
 
+/// A folder holding `network.gpkg` (as the bundled `town` sample): the GeoPackage is
+/// the network and the folder's measurement files come with it.
+fn folder_gpkg(p: &Path) -> Option<PathBuf> {
+    Some(p.join("network.gpkg")).filter(|g| p.is_dir() && g.is_file())
+}
+
 /// Sorts paths: a `.gpkg` or a GeoJSON folder (or one of its `.geojson` files)
 /// is the network; contract CSVs are measurements; a network folder's own
 /// measurement files come along with it.
@@ -45,19 +51,28 @@ pub fn plan(paths: &[PathBuf]) -> OpenPlan {
             }
         }
     };
+    // The folder whose measurement files come along with the network.
+    let mut measurement_dir: Option<PathBuf> = None;
     for p in paths {
         let ext = p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
         if p.is_dir() {
             if is_network_folder(p) {
                 set_network(&mut plan, p.clone());
+                measurement_dir = Some(p.clone());
+            } else if let Some(gpkg) = folder_gpkg(p) {
+                set_network(&mut plan, gpkg);
+                measurement_dir = Some(p.clone());
             } else {
-                plan.ignored.push((p.clone(), "folder has no connections.geojson".into()));
+                plan.ignored.push((p.clone(), "folder has neither connections.geojson nor network.gpkg".into()));
             }
         } else if ext.as_deref() == Some("gpkg") {
             set_network(&mut plan, p.clone());
         } else if ext.as_deref() == Some("geojson") {
             match p.parent().filter(|d| is_network_folder(d)) {
-                Some(d) => set_network(&mut plan, d.to_path_buf()),
+                Some(d) => {
+                    set_network(&mut plan, d.to_path_buf());
+                    measurement_dir = Some(d.to_path_buf());
+                }
                 None => plan
                     .ignored
                     .push((p.clone(), "a GeoJSON network is a folder with stations, cables and connections.geojson".into())),
@@ -74,7 +89,7 @@ pub fn plan(paths: &[PathBuf]) -> OpenPlan {
             ));
         }
     }
-    if let Some(dir) = plan.network.clone().filter(|p| p.is_dir()) {
+    if let Some(dir) = measurement_dir {
         for kind in MEASUREMENT_FILES {
             for name in [format!("{kind}.csv"), format!("{kind}.csv.gz")] {
                 let f = dir.join(name);
@@ -146,9 +161,14 @@ pub fn load(plan: &OpenPlan, current: Option<&Dataset>, progress: &dyn Progress)
         return Err(Cancelled.to_string());
     }
     progress.set(0.9, "building the map");
-    let mut ds = match topology {
-        Some(t) => Dataset::from_loaded(name, network, t, measurements, report),
-        None => Dataset::from_parts(name, network, measurements, report),
+    let mut ds = match (&plan.network, current, topology) {
+        // Only measurements were added: the network, topology and map index stay shared,
+        // so the app keeps its review session and view.
+        (None, Some(cur), _) => {
+            Dataset { name, measurements: std::sync::Arc::new(measurements), report: std::sync::Arc::new(report), ..cur.clone() }
+        }
+        (_, _, Some(t)) => Dataset::from_loaded(name, network, t, measurements, report),
+        (_, _, None) => Dataset::from_parts(name, network, measurements, report),
     };
     ds.network_path = plan.network.clone().or_else(|| current.and_then(|c| c.network_path.clone()));
     ds.measurement_paths = measurement_paths;
@@ -172,7 +192,7 @@ pub fn find_sample() -> Option<PathBuf> {
         roots.push(cwd);
     }
     roots.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-    roots.into_iter().map(|r| r.join(&rel)).find(|p| is_network_folder(p) || p.with_extension("gpkg").is_file())
+    roots.into_iter().map(|r| r.join(&rel)).find(|p| is_network_folder(p) || folder_gpkg(p).is_some())
 }
 
 /// When the bundled sample is missing (a bare binary): generate the same
@@ -194,6 +214,16 @@ pub fn generate_sample(progress: &dyn Progress) -> Result<Dataset, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_folder_with_network_gpkg_opens_it_with_its_measurements() {
+        let town = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-networks/town");
+        let plan = plan(std::slice::from_ref(&town));
+        assert_eq!(plan.network, Some(town.join("network.gpkg")));
+        assert!(plan.measurements.iter().any(|m| measurement_kind(m) == Some("voltage")), "{:?}", plan.measurements);
+        assert!(plan.ignored.is_empty(), "{:?}", plan.ignored);
+        assert_eq!(find_sample().and_then(|p| folder_gpkg(&p)), Some(town.join("network.gpkg")));
+    }
 
     #[test]
     fn measurement_files_are_recognised_by_name() {

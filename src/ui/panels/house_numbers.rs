@@ -215,7 +215,10 @@ impl View for HouseNumbersPanel {
                             }
                             let color = style::phase_color(p);
                             let xy: Vec<[f64; 2]> = line.iter().map(|h| [h.house_number, h.volts]).collect();
-                            pui.line(Line::new(p.as_str(), PlotPoints::from(xy.clone())).color(color).width(1.5));
+                            // No banding: every house is a point of its own, the zigzag must stay visible.
+                            pui.line(
+                                Line::new(p.as_str(), PlotPoints::from(xy.clone())).color(color).width(1.5).allow_band(false),
+                            );
                             pui.points(Points::new(p.as_str(), PlotPoints::from(xy)).color(color).radius(4.0).filled(true));
                             let z = zigzags(line, self.threshold_v);
                             let zxy: Vec<[f64; 2]> =

@@ -165,18 +165,21 @@ impl View for ReviewPanel {
         let selected = cx.state.selection.primary;
         let mut out = Vec::new();
         let (mut sort, mut desc) = (self.sort, self.descending);
+        // Selectable text would swallow the click meant for the row (select + zoom).
+        ui.style_mut().interaction.selectable_labels = false;
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
         TableBuilder::new(ui)
             .id_salt("review-table")
             .striped(true)
             .sense(egui::Sense::click())
+            .column(Column::initial(135.0).resizable(true))
             .column(Column::initial(150.0).resizable(true))
-            .column(Column::initial(170.0).resizable(true))
-            .column(Column::initial(90.0).resizable(true))
-            .column(Column::initial(60.0))
-            .column(Column::initial(150.0).resizable(true))
-            .column(Column::initial(80.0))
-            .column(Column::initial(120.0).resizable(true))
-            .column(Column::remainder().at_least(150.0))
+            .column(Column::initial(80.0).resizable(true))
+            .column(Column::initial(45.0))
+            .column(Column::initial(95.0).resizable(true))
+            .column(Column::initial(55.0))
+            .column(Column::initial(70.0).resizable(true))
+            .column(Column::remainder().at_least(165.0))
             .header(22.0, |mut h| {
                 h.col(|ui| header(ui, "EAN", SortBy::Ean, &mut sort, &mut desc));
                 h.col(|ui| header(ui, "Address", SortBy::Address, &mut sort, &mut desc));
@@ -225,16 +228,18 @@ impl View for ReviewPanel {
                         ui.colored_label(kind_color(k), text);
                     });
                     row.col(|ui| {
-                        let st = &sg.decision.state;
-                        if ui.add_enabled(*st != DecisionState::Accepted, egui::Button::new("Accept").small()).clicked() {
-                            out.push(UiCommand::Review(SessionCommand::Accept { ids: vec![id], note: None }));
-                        }
-                        if ui.add_enabled(*st != DecisionState::Rejected, egui::Button::new("Reject").small()).clicked() {
-                            out.push(UiCommand::Review(SessionCommand::Reject { ids: vec![id], note: None }));
-                        }
-                        if *st != DecisionState::Pending && ui.add(egui::Button::new("Reset").small()).clicked() {
-                            out.push(UiCommand::Review(SessionCommand::Reset { ids: vec![id] }));
-                        }
+                        ui.horizontal(|ui| {
+                            let st = &sg.decision.state;
+                            if ui.add_enabled(*st != DecisionState::Accepted, egui::Button::new("Accept").small()).clicked() {
+                                out.push(UiCommand::Review(SessionCommand::Accept { ids: vec![id], note: None }));
+                            }
+                            if ui.add_enabled(*st != DecisionState::Rejected, egui::Button::new("Reject").small()).clicked() {
+                                out.push(UiCommand::Review(SessionCommand::Reject { ids: vec![id], note: None }));
+                            }
+                            if *st != DecisionState::Pending && ui.add(egui::Button::new("Reset").small()).clicked() {
+                                out.push(UiCommand::Review(SessionCommand::Reset { ids: vec![id] }));
+                            }
+                        });
                     });
                     if row.response().clicked() {
                         out.push(UiCommand::Select { connections: vec![sg.connection], add: false });
