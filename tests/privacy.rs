@@ -296,3 +296,46 @@ fn cli_purpose_flags_refuse_then_trim_with_consent() {
     let kept = flags.admit(table, &path, &[Purpose::GisTopologyCorrection], vec![]).unwrap();
     assert_eq!(kept.grid.len, 1440);
 }
+
+#[derive(clap::Parser)]
+struct SimCli {
+    #[command(flatten)]
+    args: lvtopo::cli::simulate::Args,
+}
+
+#[test]
+fn aggregate_cli_on_a_generated_street_shows_only_groups_of_k() {
+    use clap::Parser;
+    let work = tempfile::tempdir().unwrap();
+    let net = work.path().join("street");
+    let sim = SimCli::parse_from(["simulate", "--preset", "street", "--days", "7", "--no-gzip", "--out", net.to_str().unwrap()]);
+    lvtopo::cli::simulate::run(sim.args).unwrap();
+    let feed_in = net.join("feed_in.csv");
+    assert!(feed_in.exists());
+    let out = work.path().join("agg.csv");
+    let run = |k: usize| {
+        lvtopo::cli::privacy::run(lvtopo::cli::privacy::Args {
+            privacy_dir: Some(work.path().join("privacy")),
+            command: lvtopo::cli::privacy::Command::Aggregate(lvtopo::cli::privacy::AggregateArgs {
+                network: net.clone(),
+                feed_in: feed_in.clone(),
+                by: AreaLevel::Feeder,
+                k: Some(k),
+                purpose: Purpose::LoadAggregates,
+                out: out.clone(),
+            }),
+        })
+    };
+    assert!(run(4).is_err(), "k below 5 is refused");
+    run(10).unwrap();
+    let mut rdr = csv::Reader::from_path(&out).unwrap();
+    let mut rows = 0;
+    for r in rdr.records() {
+        let r = r.unwrap();
+        assert!(r[3].parse::<usize>().unwrap() >= 10, "a group below k: {r:?}");
+        rows += 1;
+    }
+    assert!(rows >= 7 * 96, "at least one group over the week: {rows}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(!text.contains("8716"), "no EAN in an aggregate export");
+}

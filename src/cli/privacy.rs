@@ -1,8 +1,11 @@
 //! `lvtopo privacy`: the rules, purge, audit log, pseudonymised exports.
 
+use crate::privacy::aggregate::{AreaLevel, MinGroupSize, aggregate_feed_in};
+use crate::privacy::ev::EvDetection;
 use crate::privacy::pseudonym::{PseudonymKey, PseudonymiseOptions, pseudonymise_csv_file};
 use crate::privacy::purge::{PurgeOptions, purge};
-use crate::privacy::{PrivacyStore, Purpose};
+use crate::privacy::{PrivacyStore, Purpose, fsutil};
+use anyhow::Context;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -31,6 +34,8 @@ pub enum Command {
     },
     /// Replace the EANs of a CSV export with keyed pseudonyms.
     Pseudonymise(PseudonymiseArgs),
+    /// Load, feed-in and EV charging summed over areas of at least k connections (use cases 11, 13, 14).
+    Aggregate(AggregateArgs),
     /// Set the minimum group size k for aggregates (at least 5).
     SetK { k: usize },
     /// When was a connection read, for what (a customer's access request)?
@@ -82,6 +87,28 @@ pub struct PseudonymiseArgs {
     pub output: PathBuf,
 }
 
+#[derive(clap::Args, Debug)]
+pub struct AggregateArgs {
+    /// Network (GeoPackage or GeoJSON folder).
+    #[arg(long)]
+    pub network: PathBuf,
+    /// Quarter-hour import/export per connection (feed_in.csv).
+    #[arg(long)]
+    pub feed_in: PathBuf,
+    /// Area level: feeder, station, pc4 or pc3.
+    #[arg(long)]
+    pub by: AreaLevel,
+    /// Minimum connections per group (default: the setting, 10; never below 5).
+    #[arg(long)]
+    pub k: Option<usize>,
+    /// Use case: load_aggregates (uc11), ev_charging_aggregates (uc13) or research_aggregates (uc14).
+    #[arg(long, default_value = "uc11")]
+    pub purpose: Purpose,
+    /// Output CSV, one row per group and quarter hour.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let store = PrivacyStore::open(args.privacy_dir.as_deref())?;
     match args.command {
@@ -117,6 +144,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Aggregate(a) => run_aggregate(&store, a),
         Command::SetK { k } => {
             store.set_min_group_size(k)?;
             println!("minimum group size set to {k}");
@@ -176,6 +204,43 @@ fn run_audit(store: &PrivacyStore, a: AuditArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+fn run_aggregate(store: &PrivacyStore, a: AggregateArgs) -> anyhow::Result<ExitCode> {
+    let k = match a.k {
+        Some(k) => MinGroupSize::new(k).map_err(anyhow::Error::msg)?,
+        None => store.min_group_size()?,
+    };
+    if !a.purpose.limits().aggregates_only {
+        anyhow::bail!("{}: aggregates serve use cases 11, 13 and 14; choose uc11, uc13 or uc14", a.purpose);
+    }
+    let loaded = crate::io::network::load_network(&a.network, &crate::progress::NoProgress)?;
+    if loaded.network.connections.is_empty() {
+        anyhow::bail!("{}: no connections could be read\n{}", a.network.display(), loaded.report);
+    }
+    let mut report = crate::io::ImportReport::default();
+    let feed_in = crate::io::measurements::read_feed_in(&a.feed_in, Some(&loaded.network), &mut report);
+    if report.has_errors() || report.warning_count() > 0 {
+        eprintln!("{report}");
+    }
+    let Some(feed_in) = feed_in else {
+        anyhow::bail!("{}: no feed-in data could be read", a.feed_in.display());
+    };
+    let req = crate::privacy::LoadRequest {
+        source: Some(&a.feed_in),
+        purpose: Some(a.purpose),
+        accepted: &[Purpose::LoadAggregates, Purpose::EvChargingAggregates, Purpose::ResearchAggregates],
+        ..Default::default()
+    };
+    let admitted = store.admit(feed_in, &req)?;
+    let agg = aggregate_feed_in(&loaded.network, &admitted.data, a.by, k, &EvDetection::default());
+    let bytes = agg.to_csv()?;
+    fsutil::write_atomic(&a.out, &bytes).with_context(|| format!("writing {}", a.out.display()))?;
+    let what = format!("aggregates_by_{}", format!("{:?}", a.by).to_lowercase());
+    store.record_export(&a.out, &what, None, agg.series.len() * agg.grid.len)?;
+    print!("{}", agg.summary());
+    println!("written to {}", a.out.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Privacy options every loading subcommand takes (`#[command(flatten)]`):

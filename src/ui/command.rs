@@ -119,6 +119,12 @@ pub enum UiCommand {
     TogglePanel(PanelId),
     ShowPanel(PanelId),
     CommandPalette,
+    // ---- privacy
+    /// Read these measurement files for the purposes chosen (the answer to the
+    /// purpose question, or "keep only the allowed part" with `consent_trim`).
+    LoadWithPurposes(crate::ui::views::privacy_load::PrivacyChoices, Vec<PathBuf>),
+    /// The user declined to state a purpose: the files are not read.
+    CancelPurposeQuestion,
 }
 
 impl UiCommand {
@@ -182,6 +188,9 @@ impl UiCommand {
             TogglePanel(p) => format!("Show/hide panel {p}"),
             ShowPanel(p) => format!("Show panel {p}"),
             CommandPalette => "Command palette".into(),
+            LoadWithPurposes(c, _) if c.consent_trim => "Read keeping only what the privacy rules allow".into(),
+            LoadWithPurposes(_, p) => format!("Read {} measurement file(s) for the purposes chosen", p.len()),
+            CancelPurposeQuestion => "Do not read the measurement files".into(),
         }
     }
 

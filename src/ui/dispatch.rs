@@ -171,6 +171,23 @@ impl LvtopoApp {
             }
             ShowPanel(id) => self.show_panel(id),
             CommandPalette => self.palette = Some(Default::default()),
+            LoadWithPurposes(mut choices, paths) => {
+                if self.load_job.is_some() {
+                    self.state.set_error("Already opening files; wait or cancel first");
+                    return;
+                }
+                self.state.purpose_question = None;
+                choices.dir = self.privacy_dir();
+                self.spawn_measurement_load(paths, choices);
+            }
+            CancelPurposeQuestion => {
+                if let Some(q) = self.state.purpose_question.take() {
+                    self.state.set_message(format!(
+                        "{} measurement file(s) not read: no purpose stated",
+                        q.files.len() + q.with_sidecar.len()
+                    ));
+                }
+            }
         }
     }
 
@@ -211,6 +228,11 @@ impl LvtopoApp {
             self.save_recent();
         }
         let mut plan = plan;
+        if plan.network.is_none() {
+            // Meter reads only: each needs a purpose before it is read.
+            let Some(choices) = self.privacy_choices_or_ask(&plan.measurements) else { return };
+            plan.privacy = choices;
+        }
         if plan.network.is_some() && !plan.measurements.is_empty() {
             // Network first (a usable map at once), then its measurement files.
             self.pending_measurements = std::mem::take(&mut plan.measurements);
@@ -226,7 +248,44 @@ impl LvtopoApp {
 
     /// Reads measurement files into the open dataset (its network stays as it is).
     pub(super) fn start_measurement_load(&mut self, measurements: Vec<PathBuf>) {
-        let plan = loader::OpenPlan { network: None, measurements, ignored: Vec::new() };
+        let Some(choices) = self.privacy_choices_or_ask(&measurements) else { return };
+        self.spawn_measurement_load(measurements, choices);
+    }
+
+    /// The privacy folder: the one set in the state, a temporary one when
+    /// headless (tests), else the user's (`$LVTOPO_PRIVACY_DIR`, data folder).
+    fn privacy_dir(&mut self) -> Option<PathBuf> {
+        if self.state.privacy_dir.is_none() && !self.options.dialogs {
+            // Headless: the same temporary folder the panel then reads.
+            self.state.privacy_dir = self.options.session_dir.as_ref().map(|d| d.join("privacy"));
+        }
+        self.state.privacy_dir.clone()
+    }
+
+    /// Records an export in the audit log (a purge waits for one after the last load).
+    fn record_export(&mut self, path: &std::path::Path, what: &str) {
+        let dir = self.privacy_dir();
+        if let Err(e) = crate::privacy::PrivacyStore::open(dir.as_deref()).and_then(|s| s.record_export(path, what, None, 0)) {
+            self.state.set_error(format!("Exported, but the audit log could not record it: {e:#}"));
+        }
+    }
+
+    /// Reads with a sidecar go ahead; otherwise the purpose question is put
+    /// up (in the Privacy panel) and nothing is read until it is answered.
+    fn privacy_choices_or_ask(&mut self, paths: &[PathBuf]) -> Option<super::views::privacy_load::PrivacyChoices> {
+        match super::views::privacy_load::question_for(paths) {
+            None => Some(super::views::privacy_load::PrivacyChoices { dir: self.privacy_dir(), ..Default::default() }),
+            Some(q) => {
+                self.state.purpose_question = Some(q);
+                self.show_panel(super::views::privacy::PANEL_ID);
+                self.state.set_message("State the purpose of the meter reads (Privacy panel)");
+                None
+            }
+        }
+    }
+
+    fn spawn_measurement_load(&mut self, measurements: Vec<PathBuf>, privacy: super::views::privacy_load::PrivacyChoices) {
+        let plan = loader::OpenPlan { network: None, measurements, ignored: Vec::new(), privacy };
         let current = self.state.dataset.clone();
         let title = format!("Reading {} measurement file(s)", plan.measurements.len());
         self.load_job =
@@ -330,6 +389,9 @@ impl LvtopoApp {
             }),
         };
         let inconsistent = s.inconsistencies().len();
+        if result.is_ok() {
+            self.record_export(&path, kind.file_name());
+        }
         match result {
             Ok(msg) if inconsistent > 0 => self.state.set_message(format!(
                 "{msg}. Note: {inconsistent} corrected connection(s) have a cable, feeder and station that do not fit together"
@@ -346,7 +408,11 @@ impl LvtopoApp {
         }
         let Some(dir) = self.export_target(None) else { return };
         let s = self.state.session.as_ref().expect("checked above");
-        match crate::session::export::export_all(s, &dir, &crate::progress::NoProgress) {
+        let result = crate::session::export::export_all(s, &dir, &crate::progress::NoProgress);
+        if result.is_ok() {
+            self.record_export(&dir, "corrections (all formats)");
+        }
+        match result {
             Ok(sum) => self.state.set_message(format!(
                 "Exported {} file(s) to {}: {} change(s) on {} connection(s){}",
                 sum.files.len(),

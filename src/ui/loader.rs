@@ -19,6 +19,8 @@ pub struct OpenPlan {
     pub measurements: Vec<PathBuf>,
     /// Paths that are neither, with the reason.
     pub ignored: Vec<(PathBuf, String)>,
+    /// The purposes of the meter reads and consent to trim (see `views::privacy_load`).
+    pub privacy: super::views::privacy_load::PrivacyChoices,
 }
 
 /// Stem of a measurement file (`voltage` for `voltage.csv.gz`), if it is one.
@@ -107,6 +109,10 @@ pub fn plan(paths: &[PathBuf]) -> OpenPlan {
 /// nothing to add measurements to) is an `Err`.
 pub fn load(plan: &OpenPlan, current: Option<&Dataset>, progress: &dyn Progress) -> Result<Dataset, String> {
     let cancelled = |_: Cancelled| Cancelled.to_string();
+    let mut privacy_reads = match (&plan.network, current) {
+        (None, Some(ds)) => ds.privacy_reads.clone(),
+        _ => Vec::new(),
+    };
     let (network, topology, mut report, name, mut measurements, mut measurement_paths) = match (&plan.network, current) {
         (Some(path), _) => {
             let loaded = crate::io::network::load_network(path, progress).map_err(cancelled)?;
@@ -129,8 +135,14 @@ pub fn load(plan: &OpenPlan, current: Option<&Dataset>, progress: &dyn Progress)
         report.warning(&label, Location::File, None, format!("not opened: {why}"));
     }
     if !plan.measurements.is_empty() && !network.connections.is_empty() {
-        let lm = crate::io::measurements::load_measurements(&plan.measurements, &network, progress).map_err(cancelled)?;
-        let m = lm.measurements;
+        let mut lm = crate::io::measurements::load_measurements(&plan.measurements, &network, progress).map_err(cancelled)?;
+        let mut m = lm.measurements;
+        // Privacy: every meter read admitted for its purpose, or dropped and reported.
+        let mut windows = super::views::privacy_load::incident_windows(&m);
+        windows.extend(super::views::privacy_load::incident_windows(&measurements));
+        let reads = super::views::privacy_load::admit_loaded(&mut m, &plan.measurements, &plan.privacy, windows, &mut lm.report);
+        privacy_reads.retain(|r| !reads.iter().any(|n| n.kind == r.kind));
+        privacy_reads.extend(reads);
         // Each file read replaces what the dataset held of its kind.
         if m.voltage.is_some() {
             measurements.voltage = m.voltage;
@@ -172,6 +184,7 @@ pub fn load(plan: &OpenPlan, current: Option<&Dataset>, progress: &dyn Progress)
     };
     ds.network_path = plan.network.clone().or_else(|| current.and_then(|c| c.network_path.clone()));
     ds.measurement_paths = measurement_paths;
+    ds.privacy_reads = privacy_reads;
     progress.set(1.0, "ready");
     Ok(ds)
 }

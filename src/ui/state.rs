@@ -28,6 +28,8 @@ pub struct Dataset {
     pub measurements: Arc<Measurements>,
     pub report: Arc<ImportReport>,
     pub index: Arc<MapIndex>,
+    /// The privacy decision on every meter read loaded (purpose, approved/trimmed/refused).
+    pub privacy_reads: Vec<super::views::privacy_load::LoadedRead>,
 }
 
 impl Dataset {
@@ -44,6 +46,7 @@ impl Dataset {
             measurements: Arc::new(measurements),
             report: Arc::new(report),
             index: Arc::new(index),
+            privacy_reads: Vec::new(),
         }
     }
 
@@ -65,6 +68,7 @@ impl Dataset {
             measurements: Arc::new(measurements),
             report: Arc::new(report),
             index: Arc::new(index),
+            privacy_reads: Vec::new(),
         }
     }
 
@@ -122,6 +126,10 @@ pub struct AppState {
     pub review_generation: usize,
     /// A saved session that does not fit the network as is: the question to ask.
     pub restore_question: Option<String>,
+    /// Privacy folder (audit log, read ledger); `None`: the default one.
+    pub privacy_dir: Option<PathBuf>,
+    /// Meter reads waiting for the user to state their purpose.
+    pub purpose_question: Option<super::views::privacy_load::PurposeQuestion>,
 }
 
 impl Default for AppState {
@@ -140,6 +148,8 @@ impl Default for AppState {
             session: None,
             review_generation: 0,
             restore_question: None,
+            privacy_dir: None,
+            purpose_question: None,
         }
     }
 }

@@ -178,12 +178,9 @@ fn evidence(ui: &mut egui::Ui, a: &Assignment) {
                 let c = e.phase_correlation[p.index()];
                 ui.horizontal(|ui| {
                     ui.colored_label(style::phase_color(p), p.as_str());
-                    ui.add(
-                        egui::ProgressBar::new(c.max(0.0) as f32)
-                            .desired_width(160.0)
-                            .fill(style::phase_color(p))
-                            .text(format!("{c:.3}")),
-                    );
+                    // The value beside the bar: inside a near-empty bar it would be unreadable.
+                    ui.monospace(format!("{c:+.3}"));
+                    ui.add(egui::ProgressBar::new(c.max(0.0) as f32).desired_width(140.0).fill(style::phase_color(p)));
                 });
             }
         }

@@ -2,6 +2,8 @@
 //! voltage quality, solar, privacy/audit). Each lives in its own file in this
 //! folder and is registered below with one line; see `docs/ui.md`.
 
+pub mod privacy;
+pub mod privacy_load;
 pub mod quality;
 pub mod solar;
 
@@ -9,7 +11,7 @@ use super::view::Registry;
 
 /// Adds every contributed view and overlay to the app.
 pub fn register(registry: &mut Registry) {
-    let _ = registry;
+    registry.add_view(privacy::PrivacyView::default());
     let q = quality::Shared::default();
     registry.add_view(quality::QualityView::new(q.clone()));
     registry.add_overlay(quality::QualityOverlay::new(q));
