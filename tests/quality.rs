@@ -151,6 +151,10 @@ fn lower_tap_is_judged_an_improvement() {
     assert!(improved * 10 >= judged.len() * 8, "{improved} of {}", judged.len());
     assert_eq!(worse, 0);
     // The same tap on both sides: no verdict of improvement at the station.
+    // The simulation draws weather and load from the seed alone, so with the
+    // same seed the second read replays the first day by day (only the sun
+    // moves a little): the daily extremes tie and the rank test gives p = 1.
+    // That is the right answer for identical distributions, not a defect.
     let mut same_cfg = SimConfig::preset("street").unwrap();
     same_cfg.set_season("summer").unwrap();
     same_cfg.days = 7;
@@ -159,8 +163,11 @@ fn lower_tap_is_judged_an_improvement() {
     same_cfg.start = same_cfg.start + chrono::Duration::days(9);
     let same = generate(same_cfg, 21);
     let r2 = compare::before_after(&before.network, vb, same.measurements.voltage.as_ref().unwrap(), &settings).unwrap();
-    println!("same tap: {}", r2.stations[0].result.text);
-    assert_ne!(r2.stations[0].result.verdict, compare::Verdict::Improved);
+    let st = &r2.stations[0].result;
+    println!("same tap: {}", st.text);
+    assert_eq!(st.verdict, compare::Verdict::NoClearChange, "{}", st.text);
+    assert!(st.test.unwrap().p_value > 0.5, "{}", st.text);
+    assert!(st.text.contains("±0%"), "{}", st.text);
 }
 
 /// A healthy generated network raises (almost) no broken-neutral hints.
@@ -174,4 +181,118 @@ fn healthy_network_raises_few_neutral_hints() {
         println!("hint: {:?} {}", h.subject, h.evidence);
     }
     assert!(hints.len() <= 1, "{} hints on a healthy network", hints.len());
+}
+
+/// PV found vs registered on the bundled sample networks, read through the io
+/// readers as `lvtopo pv` does: the 10-day feed-in trimmed to the last 7 days
+/// (what the privacy rule keeps with consent). October sun is low, so this is
+/// the harder case; the yardstick is `scenario.json`.
+#[test]
+fn pv_found_and_sized_on_the_bundled_sample_networks() {
+    use lvtopo::privacy::{Period, PrivacyRead, Remedy};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-networks");
+    let mut totals = Vec::new();
+    for name in ["street", "town"] {
+        let dir = root.join(name);
+        let net_path = if dir.join("network.gpkg").exists() { dir.join("network.gpkg") } else { dir.clone() };
+        let loaded = lvtopo::io::network::load_network(&net_path, &NoProgress).unwrap();
+        let net = loaded.network;
+        let mut report = lvtopo::io::ImportReport::default();
+        let feed = lvtopo::io::measurements::read_feed_in(&dir.join("feed_in.csv.gz"), Some(&net), &mut report).unwrap();
+        let end = feed.grid.end();
+        let feed = feed.apply(&Remedy::TrimToPeriod { keep: Period::new(end - 7 * 86_400, end) });
+        assert!(feed.grid.days() <= 7.0 + 1e-9, "{}", feed.grid.days());
+        let scenario: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("scenario.json")).unwrap()).unwrap();
+        let truth: HashMap<String, f64> = scenario["pv"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["ean"].as_str().unwrap().to_string(), p["kwp"].as_f64().unwrap()))
+            .collect();
+        let r = solar::analyse(&net, &feed, &solar::SolarSettings::default());
+        let (mut tp, mut fp, mut fn_, mut within) = (0usize, 0usize, 0usize, 0usize);
+        let mut errors = Vec::new();
+        for res in &r.results {
+            let kwp = truth.get(&net.connections[res.connection].ean).copied().unwrap_or(0.0);
+            match (res.pv_found, kwp > 0.0) {
+                (true, true) => {
+                    tp += 1;
+                    let rel = (res.estimated_kwp.unwrap() - kwp) / kwp;
+                    errors.push(rel.abs());
+                    within += usize::from(rel.abs() <= 0.25);
+                }
+                (true, false) => fp += 1,
+                (false, true) => {
+                    fn_ += 1;
+                    println!(
+                        "{name}: missed {} ({kwp} kWp): {:.2} kWh exported in daylight, {:.2} at night, {} days; {}",
+                        net.connections[res.connection].ean, res.export_kwh, res.night_export_kwh, res.days, res.note
+                    );
+                }
+                (false, false) => {}
+            }
+        }
+        let precision = tp as f64 / (tp + fp).max(1) as f64;
+        let recall = tp as f64 / (tp + fn_).max(1) as f64;
+        let share_within = within as f64 / tp.max(1) as f64;
+        errors.sort_by(f64::total_cmp);
+        let median_err = errors.get(errors.len() / 2).copied().unwrap_or(f64::NAN);
+        println!(
+            "{name}: {} connections with feed-in over {:.1} days; PV {tp} found, {fp} false, {fn_} missed; \
+             precision {precision:.3}, recall {recall:.3}; kWp within 25%: {share_within:.3} (median error {median_err:.3}); \
+             calibration {:.3} over {}",
+            r.results.len(),
+            feed.grid.days(),
+            r.calibration,
+            r.calibration_connections
+        );
+        totals.push((name, tp, fp, fn_, within));
+    }
+    for (name, tp, fp, fn_, within) in totals {
+        let precision = tp as f64 / (tp + fp).max(1) as f64;
+        let recall = tp as f64 / (tp + fn_).max(1) as f64;
+        let share_within = within as f64 / tp.max(1) as f64;
+        assert!(tp >= 5, "{name}: too few PV connections to judge ({tp})");
+        assert!(precision >= 0.95, "{name}: precision {precision:.3}");
+        assert!(recall >= 0.95, "{name}: recall {recall:.3}");
+        assert!(share_within >= 0.8, "{name}: kWp within 25% for {share_within:.3}");
+    }
+}
+
+/// One 2.5 % tap step down (tap +1 to 0) on a sunny street: a smaller, more
+/// usual intervention than the two steps above, still judged at the station.
+#[test]
+fn one_tap_step_down_is_judged_at_the_station() {
+    let mut before_cfg = SimConfig::preset("street").unwrap();
+    before_cfg.set_season("summer").unwrap();
+    before_cfg.days = 7;
+    before_cfg.pv_share = 0.7;
+    before_cfg.tap = 1;
+    let mut after_cfg = before_cfg.clone();
+    after_cfg.tap = 0;
+    after_cfg.start = before_cfg.start + chrono::Duration::days(9);
+    let before = generate(before_cfg, 31);
+    let after = generate(after_cfg, 31);
+    let settings = VoltageSettings::with_inverter_limit(248.0);
+    let r = compare::before_after(
+        &before.network,
+        before.measurements.voltage.as_ref().unwrap(),
+        after.measurements.voltage.as_ref().unwrap(),
+        &settings,
+    )
+    .unwrap();
+    let st = &r.stations[0].result;
+    let count = |v| r.connections.iter().filter(|c| c.result.verdict == v).count();
+    println!(
+        "one step: station: {}; connections improved {}, deteriorated {}, no clear change {}, no problem {}",
+        st.text,
+        count(compare::Verdict::Improved),
+        count(compare::Verdict::Deteriorated),
+        count(compare::Verdict::NoClearChange),
+        count(compare::Verdict::NoProblem)
+    );
+    assert!(st.before.minutes_above_limit_per_day > 0.0, "no overvoltage before: the test means nothing");
+    assert_eq!(st.verdict, compare::Verdict::Improved, "{}", st.text);
+    assert_eq!(count(compare::Verdict::Deteriorated), 0);
 }

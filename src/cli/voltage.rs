@@ -1,10 +1,308 @@
-//! `lvtopo voltage`.
+//! `lvtopo voltage --network PATH [--events voltage_events.csv] [--voltage
+//! voltage.csv [--feed-in feed_in.csv] [--before voltage_before.csv]] --out DIR`:
+//! voltage quality per connection and feeder as CSV (use cases 2, 3, 5, 12).
+//!
+//! - `--events`: events per connection from the quarterly counters (use case 2).
+//! - `--voltage` (+ `--feed-in`): minutes outside the 207–253 V band and above
+//!   the inverter limit, likely inverter trips, broken-neutral hints (3, 12).
+//! - `--before`: `--voltage` is then the read after the intervention; the
+//!   before/after verdicts per connection, feeder and station (5).
+//!
+//! Every read is admitted by the privacy guard for its purpose first.
 
+use crate::io::measurements::{read_feed_in, read_voltage_events};
+use crate::io::network::load_network;
+use crate::io::voltage::read_voltage;
+use crate::io::{ImportReport, Location, Severity};
+use crate::model::{Network, VoltageTable};
+use crate::privacy::sidecar::sidecar_path;
+use crate::privacy::{LoadRequest, Purpose};
+use crate::progress::NoProgress;
+use crate::quality::export::{CONNECTION_HEADER, FEEDER_HEADER, VoltageResults, connection_rows, feeder_rows, write_csv};
+use crate::quality::{Operator, VoltageSettings, band, compare, events, neutral};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// The network: a `.gpkg` file or a folder of GeoJSON files.
+    #[arg(long)]
+    pub network: PathBuf,
+    /// Quarterly under/overvoltage counter reads (`voltage_events.csv`).
+    #[arg(long)]
+    pub events: Option<PathBuf>,
+    /// 10-minute voltages, at most 10 days (with `--before`: the read after the intervention).
+    #[arg(long)]
+    pub voltage: Option<PathBuf>,
+    /// 15-minute PV feed-in over the same days (sunny vs cloudy days, inverter trips).
+    #[arg(long)]
+    pub feed_in: Option<PathBuf>,
+    /// The voltage read before the intervention (at most 10 days, ending at least 1 day before `--voltage` starts).
+    #[arg(long)]
+    pub before: Option<PathBuf>,
+    /// Operator whose inverter setting applies: enexis (248 V), stedin (249 V), liander (250 V).
+    #[arg(long, default_value = "liander")]
+    pub operator: Operator,
+    /// Inverter overvoltage setting in volts (overrides --operator).
+    #[arg(long)]
+    pub inverter_limit: Option<f64>,
+    /// Folder for the CSV files.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub purpose: crate::cli::privacy::PurposeArgs,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`lvtopo voltage` is not built yet")
+/// Loads the network; a network without connections is an error.
+pub(crate) fn load(path: &Path) -> anyhow::Result<(Network, ImportReport)> {
+    let loaded = load_network(path, &NoProgress)?;
+    if loaded.network.connections.is_empty() {
+        eprintln!("{}", loaded.report);
+        anyhow::bail!("{}: no connections could be read", path.display());
+    }
+    Ok((loaded.network, loaded.report))
+}
+
+/// Prints the import report; fails when a whole file could not be read.
+pub(crate) fn fail_on_file_errors(report: &ImportReport) -> anyhow::Result<()> {
+    if !report.issues.is_empty() {
+        eprintln!("{report}");
+    }
+    if report.issues.iter().any(|i| i.severity == Severity::Error && i.location == Location::File) {
+        anyhow::bail!("an input file could not be read (see the report above)");
+    }
+    Ok(())
+}
+
+/// The purpose options for one read: running this command states its purpose,
+/// so a read without `--purpose` (or one made for another of its inputs) and
+/// without a purpose file is taken to serve `implied`. A purpose file next to
+/// the read still decides, and must agree.
+pub(crate) fn with_command_purpose(
+    args: &crate::cli::privacy::PurposeArgs,
+    source: &Path,
+    implied: Purpose,
+) -> crate::cli::privacy::PurposeArgs {
+    with_purposes(args, source, &[implied])
+}
+
+fn with_purposes(
+    args: &crate::cli::privacy::PurposeArgs,
+    source: &Path,
+    accepted: &[Purpose],
+) -> crate::cli::privacy::PurposeArgs {
+    let mut a = args.clone();
+    let has_file = args.purpose_file.is_some() || sidecar_path(source).exists();
+    a.purpose = match args.purpose {
+        Some(p) if accepted.contains(&p) => Some(p),
+        _ if has_file => None,
+        _ => Some(accepted[0]),
+    };
+    if a.purpose.is_some() && args.purpose.is_none() {
+        eprintln!("privacy: {}: no purpose stated; this command serves {}", source.display(), accepted[0]);
+    }
+    a
+}
+
+fn read_volt(path: &Path, net: &Network, report: &mut ImportReport) -> anyhow::Result<VoltageTable> {
+    let v = read_voltage(path, Some(net), report, &NoProgress)?;
+    fail_on_file_errors(report)?;
+    v.ok_or_else(|| anyhow::anyhow!("{}: no voltage rows could be read", path.display()))
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.events.is_none() && args.voltage.is_none() {
+        anyhow::bail!("nothing to analyse: give --events and/or --voltage");
+    }
+    if args.before.is_some() && args.voltage.is_none() {
+        anyhow::bail!("--before needs --voltage (the read after the intervention)");
+    }
+    let settings = match args.inverter_limit {
+        Some(v) if !(200.0..=270.0).contains(&v) => {
+            anyhow::bail!("--inverter-limit {v} V: expected a value between 200 and 270 V")
+        }
+        Some(v) => VoltageSettings::with_inverter_limit(v),
+        None => VoltageSettings::for_operator(args.operator),
+    };
+    let (net, mut report) = load(&args.network)?;
+    std::fs::create_dir_all(&args.out)?;
+    let mut written = Vec::new();
+
+    // Use case 2: the counters.
+    let mut ev = None;
+    if let Some(p) = &args.events {
+        let reads = read_voltage_events(p, Some(&net), &mut report);
+        fail_on_file_errors(&report)?;
+        let pa = with_command_purpose(&args.purpose, p, Purpose::VoltageQualityEvents);
+        let reads = pa.admit(reads, p, &[Purpose::VoltageQualityEvents], vec![])?;
+        let Some(span) = events::read_span(&reads) else {
+            anyhow::bail!("{}: no counter reads", p.display());
+        };
+        let s = events::event_summary(&net, &reads, span, 3600);
+        for n in &s.notes {
+            eprintln!("note: {n}");
+        }
+        ev = Some(s);
+    }
+
+    // Use cases 3 and 12 (one read), or 5 (two reads).
+    let (mut bd, mut hints, mut ba) = (None, Vec::new(), None);
+    if let Some(vp) = &args.voltage {
+        let volt = read_volt(vp, &net, &mut report)?;
+        let mut pa = args.purpose.clone();
+        if pa.justification.is_none() {
+            // The rule: a 10-day read only where the counters are high. The counts are the reason.
+            pa.justification = ev.as_ref().and_then(|e| {
+                let n = e.connections.iter().filter(|c| c.total() > 0).count();
+                let total: u32 = e.connections.iter().map(|c| c.total()).sum();
+                (total > 0).then(|| format!("event counters show {total} under/overvoltage events at {n} connection(s)"))
+            });
+        }
+        let volt = if let Some(bp) = &args.before {
+            let before = read_volt(bp, &net, &mut report)?;
+            let store = pa.store()?;
+            let ip = [Purpose::InterventionEffect];
+            let (pb, pv) = (with_purposes(&pa, bp, &ip), with_purposes(&pa, vp, &ip));
+            fn req<'a>(p: &'a crate::cli::privacy::PurposeArgs, src: &'a Path, ip: &'a [Purpose]) -> LoadRequest<'a> {
+                LoadRequest {
+                    source: Some(src),
+                    purpose: p.purpose,
+                    purpose_file: p.purpose_file.as_deref(),
+                    accepted: ip,
+                    consent_trim: p.trim_consent,
+                    outage_windows: vec![],
+                    justification: p.justification.clone(),
+                }
+            }
+            let (b, a) = store.admit_before_after(before, volt, &req(&pb, bp, &ip), &req(&pv, vp, &ip))?;
+            for r in b.approval.remedies_applied.iter().chain(&a.approval.remedies_applied) {
+                eprintln!("privacy: with your consent: {r}");
+            }
+            let r = compare::before_after(&net, &b.data, &a.data, &settings).map_err(|e| anyhow::anyhow!(e))?;
+            ba = Some(r);
+            a.data
+        } else {
+            let accepted = [Purpose::SeasonalVoltageAnalysis, Purpose::UnsafeSituations];
+            with_purposes(&pa, vp, &accepted).admit(volt, vp, &accepted, vec![])?
+        };
+        let feed = match &args.feed_in {
+            Some(fp) => {
+                let f = read_feed_in(fp, Some(&net), &mut report);
+                fail_on_file_errors(&report)?;
+                let accepted = [Purpose::SeasonalVoltageAnalysis, Purpose::UnsafeSituations];
+                match f {
+                    Some(f) => Some(with_purposes(&pa, fp, &accepted).admit(f, fp, &accepted, vec![])?),
+                    None => anyhow::bail!("{}: no feed-in rows could be read", fp.display()),
+                }
+            }
+            None => None,
+        };
+        let b = band::analyse(&net, &volt, feed.as_ref(), &settings, &NoProgress)?;
+        if args.before.is_none() {
+            hints = neutral::neutral_hints(&net, &volt, feed.as_ref(), &neutral::NeutralSettings::default());
+        }
+        bd = Some(b);
+    }
+
+    let res = VoltageResults { events: ev.as_ref(), band: bd.as_ref(), neutral: &hints, before_after: ba.as_ref() };
+    let conn_rows = connection_rows(&net, &res);
+    let p = args.out.join("voltage_connections.csv");
+    write_csv(&p, &CONNECTION_HEADER, &conn_rows)?;
+    written.push((p, conn_rows.len()));
+    let feeder = feeder_rows(&net, &res);
+    let p = args.out.join("voltage_feeders.csv");
+    write_csv(&p, &FEEDER_HEADER, &feeder)?;
+    written.push((p, feeder.len()));
+    if let Some(r) = &ba {
+        let rows: Vec<Vec<String>> = r
+            .stations
+            .iter()
+            .map(|s| {
+                vec![
+                    s.id.clone(),
+                    s.connections.to_string(),
+                    s.result.verdict.as_str().into(),
+                    s.result.test.map(|t| format!("{:.4}", t.p_value)).unwrap_or_default(),
+                    s.result.text.clone(),
+                ]
+            })
+            .collect();
+        let p = args.out.join("before_after_stations.csv");
+        write_csv(&p, &["station_id", "connections", "verdict", "p_value", "text"], &rows)?;
+        written.push((p, rows.len()));
+    }
+    if bd.is_some() && args.before.is_none() {
+        let net = &net;
+        let rows: Vec<Vec<String>> = hints
+            .iter()
+            .flat_map(|h| {
+                h.connections.iter().map(move |&c| {
+                    vec![
+                        net.connections[c].ean.clone(),
+                        net.connections[c].cable_id.clone(),
+                        match &h.subject {
+                            neutral::NeutralSubject::Meter(_) => "three_phase_meter".into(),
+                            neutral::NeutralSubject::Cable(id) => format!("neighbours_on_cable {id}"),
+                        },
+                        format!("{:.1}", h.spread_p99_v),
+                        h.opposite_steps.to_string(),
+                        h.evidence.clone(),
+                    ]
+                })
+            })
+            .collect();
+        let p = args.out.join("neutral_hints.csv");
+        write_csv(&p, &["ean", "cable_id", "subject", "spread_p99_v", "opposite_steps", "evidence"], &rows)?;
+        written.push((p, rows.len()));
+    }
+    for (p, n) in &written {
+        args.purpose.record_export(p, "voltage_quality", *n)?;
+    }
+
+    // Summary on stdout.
+    if let Some(e) = &ev {
+        let total: u32 = e.connections.iter().map(|c| c.total()).sum();
+        println!(
+            "events: {} connection(s) counted, {total} events ({} under, {} over); worst feeders: {}",
+            e.connections.len(),
+            e.connections.iter().map(|c| c.undervoltage).sum::<u32>(),
+            e.connections.iter().map(|c| c.overvoltage).sum::<u32>(),
+            e.feeders.iter().take(3).map(|f| format!("{} ({})", f.id, f.total())).collect::<Vec<_>>().join(", ")
+        );
+    }
+    if let Some(b) = &bd {
+        let outside = b.connections.iter().filter(|c| c.minutes_outside_band() > 0.0).count();
+        let above = b.connections.iter().filter(|c| c.minutes_above_limit > 0.0).count();
+        let trips = b.connections.iter().filter(|c| c.likely_trips()).count();
+        println!(
+            "voltage: {} connection(s); {outside} outside 207–253 V, {above} above the inverter limit {} V, {trips} with likely inverter trips; {} broken-neutral hint(s)",
+            b.connections.len(),
+            settings.inverter_limit_v,
+            hints.len()
+        );
+        if let Some((t, v, ci)) = b.worst_overvoltage {
+            println!(
+                "worst overvoltage: {v:.1} V at {} ({})",
+                crate::model::time::format_amsterdam(t),
+                net.connections[ci].address()
+            );
+        }
+    }
+    if let Some(r) = &ba {
+        for s in &r.stations {
+            println!("before/after station {}: {}", s.id, s.result.text);
+        }
+        let count = |v| r.connections.iter().filter(|c| c.result.verdict == v).count();
+        println!(
+            "before/after connections: {} improved, {} deteriorated, {} no clear change, {} no problem",
+            count(compare::Verdict::Improved),
+            count(compare::Verdict::Deteriorated),
+            count(compare::Verdict::NoClearChange),
+            count(compare::Verdict::NoProblem)
+        );
+    }
+    for (p, n) in &written {
+        println!("wrote {} ({n} rows)", p.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -274,7 +274,9 @@ pub fn compare(before: &Daily, after: &Daily, sb: SideStats, sa: SideStats) -> C
     c.measure = word.into();
     c.change = (mb > 0.0).then(|| (ma - mb) / mb);
     let pct = match c.change {
-        Some(ch) => format!("{:+.0}%", ch * 100.0).replace('-', "−"),
+        // "-0%" would read as a tiny improvement. (ASCII signs: the app's font has no U+2212.)
+        Some(ch) if (ch * 100.0).abs() < 0.5 => "±0%".into(),
+        Some(ch) => format!("{:+.0}%", ch * 100.0),
         None => format!("from 0 to {ma:.0} min/day"),
     };
     let relevant = (ma - mb).abs() >= 0.25 * mb.max(ma);
@@ -290,7 +292,7 @@ pub fn compare(before: &Daily, after: &Daily, sb: SideStats, sa: SideStats) -> C
         Verdict::Deteriorated => "deteriorated",
         _ => "no clear change",
     };
-    c.text = format!("{head}: {word} minutes {pct} ({mb:.0} → {ma:.0} min/day; {}, {}, {days})", strength(p), fmt_p(p));
+    c.text = format!("{head}: {word} minutes {pct} (from {mb:.0} to {ma:.0} min/day; {}, {}, {days})", strength(p), fmt_p(p));
     c
 }
 
@@ -391,7 +393,7 @@ mod tests {
         let r = before_after(&net, &before, &after, &VoltageSettings::default()).unwrap();
         let c = &r.connections[0].result;
         assert_eq!(c.verdict, Verdict::Improved, "{}", c.text);
-        assert!(c.text.starts_with("improved: overvoltage minutes −"), "{}", c.text);
+        assert!(c.text.starts_with("improved: overvoltage minutes -"), "{}", c.text);
         assert!(c.test.unwrap().p_value < 0.001);
         assert!(c.map_score < 0.0);
         assert_eq!(r.feeders[0].result.verdict, Verdict::Improved);

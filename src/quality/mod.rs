@@ -6,6 +6,7 @@
 pub mod band;
 pub mod compare;
 pub mod events;
+pub mod export;
 pub mod neutral;
 pub mod solar;
 pub mod stats;

@@ -4,6 +4,8 @@
 
 pub mod privacy;
 pub mod privacy_load;
+pub mod quality;
+pub mod solar;
 
 use super::view::Registry;
 
@@ -14,4 +16,10 @@ pub mod outage_map;
 pub fn register(registry: &mut Registry) {
     outage::register(registry);
     registry.add_view(privacy::PrivacyView::default());
+    let q = quality::Shared::default();
+    registry.add_view(quality::QualityView::new(q.clone()));
+    registry.add_overlay(quality::QualityOverlay::new(q));
+    let s = solar::Shared::default();
+    registry.add_view(solar::SolarView::new(s.clone()));
+    registry.add_overlay(solar::SolarOverlay::new(s));
 }
