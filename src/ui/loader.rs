@@ -8,6 +8,7 @@ use crate::io::{ImportReport, Location};
 use crate::model::Measurements;
 use crate::progress::{Cancelled, Progress};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The measurement files of the data contract, by file stem.
 pub const MEASUREMENT_FILES: [&str; 6] = ["voltage", "feed_in", "voltage_events", "outage_log", "incidents", "voltage_presence"];
@@ -117,11 +118,12 @@ pub fn load(plan: &OpenPlan, current: Option<&Dataset>, progress: &dyn Progress)
         (Some(path), _) => {
             let loaded = crate::io::network::load_network(path, progress).map_err(cancelled)?;
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
-            (loaded.network, Some(loaded.topology), loaded.report, name, Measurements::default(), Vec::new())
+            (Arc::new(loaded.network), Arc::new(loaded.topology), loaded.report, name, Measurements::default(), Vec::new())
         }
+        // Measurements added to the open network: share it, do not copy it.
         (None, Some(ds)) => (
-            (*ds.network).clone(),
-            Some((*ds.topology).clone()),
+            ds.network.clone(),
+            ds.topology.clone(),
             (*ds.report).clone(),
             ds.name.clone(),
             (*ds.measurements).clone(),
@@ -173,14 +175,11 @@ pub fn load(plan: &OpenPlan, current: Option<&Dataset>, progress: &dyn Progress)
         return Err(Cancelled.to_string());
     }
     progress.set(0.9, "building the map");
-    let mut ds = match (&plan.network, current, topology) {
+    let mut ds = match (&plan.network, current) {
         // Only measurements were added: the network, topology and map index stay shared,
         // so the app keeps its review session and view.
-        (None, Some(cur), _) => {
-            Dataset { name, measurements: std::sync::Arc::new(measurements), report: std::sync::Arc::new(report), ..cur.clone() }
-        }
-        (_, _, Some(t)) => Dataset::from_loaded(name, network, t, measurements, report),
-        (_, _, None) => Dataset::from_parts(name, network, measurements, report),
+        (None, Some(cur)) => Dataset { name, measurements: Arc::new(measurements), report: Arc::new(report), ..cur.clone() },
+        _ => Dataset::from_loaded(name, network, topology, measurements, report),
     };
     ds.network_path = plan.network.clone().or_else(|| current.and_then(|c| c.network_path.clone()));
     ds.measurement_paths = measurement_paths;

@@ -36,25 +36,14 @@ impl Dataset {
     /// Builds the derived parts (topology, spatial index) for an in-memory network.
     pub fn from_parts(name: impl Into<String>, network: Network, measurements: Measurements, report: ImportReport) -> Dataset {
         let topology = Topology::build(&network);
-        let index = MapIndex::build(&network);
-        Dataset {
-            name: name.into(),
-            network_path: None,
-            measurement_paths: Vec::new(),
-            network: Arc::new(network),
-            topology: Arc::new(topology),
-            measurements: Arc::new(measurements),
-            report: Arc::new(report),
-            index: Arc::new(index),
-            privacy_reads: Vec::new(),
-        }
+        Dataset::from_loaded(name, Arc::new(network), Arc::new(topology), measurements, report)
     }
 
     /// As [`Dataset::from_parts`], with the topology the loader already built.
     pub fn from_loaded(
         name: impl Into<String>,
-        network: Network,
-        topology: Topology,
+        network: Arc<Network>,
+        topology: Arc<Topology>,
         measurements: Measurements,
         report: ImportReport,
     ) -> Dataset {
@@ -63,8 +52,8 @@ impl Dataset {
             name: name.into(),
             network_path: None,
             measurement_paths: Vec::new(),
-            network: Arc::new(network),
-            topology: Arc::new(topology),
+            network,
+            topology,
             measurements: Arc::new(measurements),
             report: Arc::new(report),
             index: Arc::new(index),
