@@ -52,7 +52,7 @@ fn winter_ten_days_at_1_v() {
     assert!(a.feeder() >= 0.94, "feeder {}", a.feeder());
     assert!(a.cable() >= 0.96, "cable {}", a.cable());
     assert!(a.precision() >= 0.99, "precision {}", a.precision());
-    assert!(a.recall() >= 0.65, "recall {}", a.recall());
+    assert!(a.recall() >= 0.6, "recall {}", a.recall());
 }
 
 #[test]
@@ -142,5 +142,5 @@ fn town_sample_against_truth() {
     assert!(a.feeder() >= 0.96, "feeder {}", a.feeder());
     assert!(a.cable() >= 0.96, "cable {}", a.cable());
     assert!(a.precision() >= 0.99, "precision {}", a.precision());
-    assert!(a.recall() >= 0.77, "recall {}", a.recall());
+    assert!(a.recall() >= 0.73, "recall {}", a.recall());
 }

@@ -82,6 +82,25 @@ fn station_cables(
     st: &StationRefs,
     mem: &[(usize, usize, usize, Vec<usize>)],
 ) -> Vec<(usize, Vec<(usize, f64)>)> {
+    // Geography only (the default): the voltage work below would be thrown away.
+    if opts.cable_voltage_temperature <= 0.0 {
+        return mem
+            .iter()
+            .map(|(b, j, f, _)| {
+                let conn = buckets[*b][*j].conn;
+                let cands = index.cable_candidates(
+                    net,
+                    topo,
+                    conn,
+                    *f,
+                    opts.gis_cable_prior,
+                    opts.search_radius_m,
+                    opts.cable_along_sigma_m,
+                );
+                (conn, cands)
+            })
+            .collect();
+    }
     // Geographic prior per member, and its standardised channels.
     let mut prior: Vec<Vec<(usize, f64)>> = Vec::with_capacity(mem.len());
     let mut zs: Vec<Vec<Option<Vec<f32>>>> = Vec::with_capacity(mem.len());
