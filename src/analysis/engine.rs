@@ -244,9 +244,7 @@ impl<'a> Engine<'a> {
                 let mut res = Vec::with_capacity(bucket.len());
                 let mut acc: HashMap<usize, StationRefs> = HashMap::new();
                 for m in bucket.iter_mut() {
-                    let t0 = std::time::Instant::now();
                     let mut ch = self.transform(m);
-                    let t1 = std::time::Instant::now();
                     if detect_shift {
                         let lag = self.detect_lag(m, &ch, &lag_refs);
                         if lag != 0 {
@@ -254,18 +252,12 @@ impl<'a> Engine<'a> {
                             ch = self.transform(m);
                         }
                     }
-                    let t2 = std::time::Instant::now();
                     let r = self.score(m, &ch, refs);
-                    let t3 = std::time::Instant::now();
                     m.contribs = self.contribs_from(m, &r);
                     if next_refs {
                         self.accumulate(m, &ch, &mut acc);
                     }
                     res.push(r);
-                    let t4 = std::time::Instant::now();
-                    for (i, d) in [t1 - t0, t2 - t1, t3 - t2, t4 - t3].into_iter().enumerate() {
-                        PROF[i].fetch_add(d.as_nanos() as u64, Ordering::Relaxed);
-                    }
                 }
                 let d = done.fetch_add(bucket.len(), Ordering::Relaxed) + bucket.len();
                 progress.set(d as f32 / total.max(1) as f32, stage);
@@ -606,17 +598,6 @@ impl<'a> Engine<'a> {
             }
         }
         out
-    }
-}
-
-pub static PROF: [std::sync::atomic::AtomicU64; 8] = [const { std::sync::atomic::AtomicU64::new(0) }; 8];
-pub fn print_prof() {
-    let names = ["transform", "detect_lag", "score", "contribs", "refs transform", "refs accumulate", "", ""];
-    for (i, n) in names.iter().enumerate() {
-        let v = PROF[i].swap(0, Ordering::Relaxed);
-        if v > 0 {
-            eprintln!("[prof]   {n:<20} {:.3} s thread time", v as f64 * 1e-9);
-        }
     }
 }
 

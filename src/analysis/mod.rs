@@ -210,7 +210,6 @@ impl Span {
         }
         let cpu = process_cpu_seconds().unwrap_or(0.0);
         if !label.is_empty() {
-            engine::print_prof();
             eprintln!("[profile] {label:<32} wall {:7.3} s  cpu {:7.3} s", self.wall.elapsed().as_secs_f64(), cpu - self.cpu);
         }
         self.wall = std::time::Instant::now();

@@ -106,7 +106,9 @@ pub fn clean_with_resolution(raw: &[f32], shift: i32, out: &mut [f32], resolutio
     }
     let mean = sum / st.valid as f64;
     st.std_v = ((sum2 / st.valid as f64 - mean * mean).max(0.0)).sqrt() as f32;
-    fill_gaps(out);
+    if st.valid < n {
+        fill_gaps(out);
+    }
     st
 }
 
