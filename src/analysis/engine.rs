@@ -79,7 +79,12 @@ pub struct Engine<'a> {
     /// Local index of each feeder within its station.
     pub feeder_local: Vec<usize>,
     pub sqrt_w: Vec<f32>,
+    /// Rounding of each voltage series (does not change with the clock shift).
+    resolution: Vec<f32>,
 }
+
+/// Per station: first differences of a reference and their sum of squares.
+type LagRefs = Vec<(Vec<f32>, f64)>;
 
 struct Channels {
     ys: Vec<Vec<f32>>,
@@ -97,7 +102,8 @@ impl<'a> Engine<'a> {
             }
         }
         let sqrt_w = (0..voltage.grid.len).map(|k| opts.time_weight(voltage.grid.time(k)).sqrt() as f32).collect();
-        Engine { net, voltage, opts, index, feeder_local, sqrt_w }
+        let resolution = (0..voltage.keys.len()).into_par_iter().map(|i| prep::detect_resolution(voltage.series(i))).collect();
+        Engine { net, voltage, opts, index, feeder_local, sqrt_w, resolution }
     }
 
     fn station_of(&self, f: usize) -> usize {
@@ -109,7 +115,7 @@ impl<'a> Engine<'a> {
         let mut ch = Channels { ys: Vec::new(), sigma: Vec::new(), stats: Vec::new(), usable: Vec::new() };
         for &(si, _) in &m.channels {
             let mut y = vec![0f32; n];
-            let st = prep::clean(self.voltage.series(si), m.shift, &mut y);
+            let st = prep::clean_with_resolution(self.voltage.series(si), m.shift, &mut y, self.resolution[si]);
             let mut ok = st.valid >= self.opts.min_points;
             if ok {
                 prep::detrend_and_weight(&mut y, self.opts.highpass_steps, &self.sqrt_w);
@@ -160,11 +166,7 @@ impl<'a> Engine<'a> {
 
     /// Builds references from the meters' current shares.
     pub fn build_refs(&self, buckets: &[Vec<Meter>]) -> Vec<StationRefs> {
-        let n_st = self.net.stations.len();
-        let empty = || -> Vec<StationRefs> {
-            (0..n_st).map(|s| StationRefs::empty(refs::ref_count(self.index.station_feeders[s].len()))).collect()
-        };
-        let mut all = buckets
+        let parts = buckets
             .par_iter()
             .map(|bucket| {
                 let mut acc: HashMap<usize, StationRefs> = HashMap::new();
@@ -173,26 +175,33 @@ impl<'a> Engine<'a> {
                 }
                 acc
             })
-            .reduce(HashMap::new, |mut a, b| {
-                for (s, r) in b {
-                    match a.get_mut(&s) {
-                        Some(x) => x.merge(r),
-                        None => {
-                            a.insert(s, r);
-                        }
-                    }
+            .collect();
+        self.merge_refs(parts)
+    }
+
+    /// Sums the per-bucket partial references into one [`StationRefs`] per station.
+    fn merge_refs(&self, parts: Vec<HashMap<usize, StationRefs>>) -> Vec<StationRefs> {
+        let n_st = self.net.stations.len();
+        let mut out: Vec<StationRefs> =
+            (0..n_st).map(|s| StationRefs::empty(refs::ref_count(self.index.station_feeders[s].len()))).collect();
+        let mut filled = vec![false; n_st];
+        for part in parts {
+            for (s, r) in part {
+                if filled[s] {
+                    out[s].merge(r);
+                } else {
+                    out[s] = r;
+                    filled[s] = true;
                 }
-                a
-            });
-        let mut out = empty();
-        for (s, r) in all.drain() {
-            out[s] = r;
+            }
         }
         out.par_iter_mut().for_each(|r| r.finish());
         out
     }
 
     fn accumulate(&self, m: &Meter, ch: &Channels, acc: &mut HashMap<usize, StationRefs>) {
+        // Standardised channels, made once per channel (a meter has several shares).
+        let mut zs: [Option<Vec<f32>>; 3] = [None, None, None];
         for c in &m.contribs {
             let ci = c.channel as usize;
             if !ch.usable[ci] {
@@ -200,35 +209,44 @@ impl<'a> Engine<'a> {
             }
             let s = c.station as usize;
             let r = acc.entry(s).or_insert_with(|| StationRefs::empty(refs::ref_count(self.index.station_feeders[s].len())));
-            let inv = (1.0 / ch.sigma[ci]) as f32;
-            let z: Vec<f32> = ch.ys[ci].iter().map(|v| v * inv).collect();
-            r.add(c.reference as usize, &z, c.weight);
+            let z = zs[ci].get_or_insert_with(|| {
+                let inv = (1.0 / ch.sigma[ci]) as f32;
+                ch.ys[ci].iter().map(|v| v * inv).collect()
+            });
+            r.add(c.reference as usize, z, c.weight);
         }
     }
 
     /// One EM pass: scores every meter against `refs` and returns its result, its new
-    /// shares and (with `detect_shift`) an updated clock correction.
+    /// shares and (with `detect_shift`) an updated clock correction. With `next_refs`
+    /// it also returns the references built from the new shares (what
+    /// [`Engine::build_refs`] would give after the pass, without preprocessing every
+    /// channel once more).
+    #[allow(clippy::too_many_arguments)]
     pub fn pass(
         &self,
         buckets: &mut [Vec<Meter>],
         refs: &[StationRefs],
         detect_shift: bool,
+        next_refs: bool,
         progress: &dyn Progress,
         stage: &str,
         done: &AtomicUsize,
         total: usize,
-    ) -> Result<Vec<Vec<MeterResult>>, Cancelled> {
-        let out: Vec<Option<Vec<MeterResult>>> = buckets
+    ) -> Result<(Vec<Vec<MeterResult>>, Option<Vec<StationRefs>>), Cancelled> {
+        let lag_refs = if detect_shift { self.lag_refs(refs) } else { Vec::new() };
+        let out: Vec<Option<(Vec<MeterResult>, HashMap<usize, StationRefs>)>> = buckets
             .par_iter_mut()
             .map(|bucket| {
                 if progress.is_cancelled() {
                     return None;
                 }
                 let mut res = Vec::with_capacity(bucket.len());
+                let mut acc: HashMap<usize, StationRefs> = HashMap::new();
                 for m in bucket.iter_mut() {
                     let mut ch = self.transform(m);
                     if detect_shift {
-                        let lag = self.detect_lag(m, &ch, refs);
+                        let lag = self.detect_lag(m, &ch, &lag_refs);
                         if lag != 0 {
                             m.shift = lag;
                             ch = self.transform(m);
@@ -236,22 +254,31 @@ impl<'a> Engine<'a> {
                     }
                     let r = self.score(m, &ch, refs);
                     m.contribs = self.contribs_from(m, &r);
+                    if next_refs {
+                        self.accumulate(m, &ch, &mut acc);
+                    }
                     res.push(r);
                 }
                 let d = done.fetch_add(bucket.len(), Ordering::Relaxed) + bucket.len();
                 progress.set(d as f32 / total.max(1) as f32, stage);
-                Some(res)
+                Some((res, acc))
             })
             .collect();
-        out.into_iter().map(|o| o.ok_or(Cancelled)).collect()
+        let mut results = Vec::with_capacity(out.len());
+        let mut parts = Vec::with_capacity(out.len());
+        for o in out {
+            let (r, a) = o.ok_or(Cancelled)?;
+            results.push(r);
+            parts.push(a);
+        }
+        Ok((results, next_refs.then(|| self.merge_refs(parts))))
     }
 
     /// Clock check: do the meter's 10-minute changes line up with its station's
     /// references one step later or earlier than stamped?
-    fn detect_lag(&self, m: &Meter, ch: &Channels, refs: &[StationRefs]) -> i32 {
+    fn detect_lag(&self, m: &Meter, ch: &Channels, lag_refs: &[LagRefs]) -> i32 {
         let Some(&f) = m.cands.first() else { return 0 };
-        let st = &refs[self.station_of(f)];
-        let rs: Vec<Vec<f32>> = (0..4).filter_map(|r| st.mean(r)).collect();
+        let rs = &lag_refs[self.station_of(f)];
         if rs.is_empty() {
             return 0;
         }
@@ -262,8 +289,17 @@ impl<'a> Engine<'a> {
                 continue;
             }
             used += 1;
-            for (li, lag) in [-1, 0, 1].into_iter().enumerate() {
-                score[li] += rs.iter().map(|r| prep::diff_corr_at_lag(y, r, lag)).fold(f64::MIN, f64::max);
+            let dy = prep::diffs(y);
+            let dy_dy = prep::diff_self(&dy);
+            let mut best = [f64::MIN; 3];
+            for (dr, dr_dr) in rs {
+                let v = prep::diff_corrs(&dy, dr, *dr_dr, &dy_dy);
+                for li in 0..3 {
+                    best[li] = best[li].max(v[li]);
+                }
+            }
+            for li in 0..3 {
+                score[li] += best[li];
             }
         }
         if used == 0 {
@@ -272,6 +308,23 @@ impl<'a> Engine<'a> {
         let s: Vec<f64> = score.iter().map(|v| v / used as f64).collect();
         let (best, bv) = s.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, v)| (i, *v)).unwrap();
         if best != 1 && bv > 0.25 && bv > s[1] + self.opts.clock_shift_margin { [-1, 0, 1][best] } else { 0 }
+    }
+
+    /// First differences of each station's common-mode and transformer-phase
+    /// references (their means), with their sums of squares, for the clock check.
+    fn lag_refs(&self, refs: &[StationRefs]) -> Vec<LagRefs> {
+        refs.par_iter()
+            .map(|st| {
+                (0..4.min(st.len()))
+                    .filter_map(|r| st.mean(r))
+                    .map(|r| {
+                        let d = prep::diffs(&r);
+                        let n = prep::diff_norm(&d);
+                        (d, n)
+                    })
+                    .collect()
+            })
+            .collect()
     }
 
     fn score(&self, m: &Meter, ch: &Channels, refs: &[StationRefs]) -> MeterResult {
@@ -330,37 +383,39 @@ impl<'a> Engine<'a> {
                 needed.extend((0..3).map(|p| refs::f_idx(lf, p)));
             }
             // Own shares in this station's references, per reference and channel.
-            let mut a: HashMap<usize, [f64; 3]> = HashMap::new();
+            let nr = st.len();
+            let mut a = vec![[0f64; 3]; nr];
             for c in m.contribs.iter().filter(|c| c.station as usize == s) {
-                a.entry(c.reference as usize).or_insert([0.0; 3])[c.channel as usize] += c.weight as f64;
+                a[c.reference as usize][c.channel as usize] += c.weight as f64;
             }
-            let a_of = |r: usize| a.get(&r).copied().unwrap_or([0.0; 3]);
-            // d[r][c] = dot(U_r, y_c)
-            let mut d: HashMap<usize, [f64; 3]> = HashMap::new();
+            let a_of = |r: usize| a[r];
+            // d[r][c] = dot(U_r, y_c): the only O(T) work per reference.
+            let mut d = vec![[0f64; 3]; nr];
             for &r in &needed {
-                let mut v = [0f64; 3];
                 if !st.sums[r].is_empty() {
                     for c in 0..nc {
-                        v[c] = dot(&st.sums[r], &ch.ys[c]);
+                        d[r][c] = dot(&st.sums[r], &ch.ys[c]);
                     }
                 }
-                d.insert(r, v);
             }
-            let w_loo = |r: usize| st.weights[r] - a_of(r).iter().sum::<f64>();
-            let present = |r: usize| !st.sums[r].is_empty() && w_loo(r) >= self.opts.min_ref_weight;
+            let w_loo_v: Vec<f64> = (0..nr).map(|r| st.weights[r] - a[r].iter().sum::<f64>()).collect();
+            let w_loo = |r: usize| w_loo_v[r];
+            let present_v: Vec<bool> =
+                (0..nr).map(|r| !st.sums[r].is_empty() && w_loo_v[r] >= self.opts.min_ref_weight).collect();
+            let present = |r: usize| present_v[r];
             // dot(R'_r, y_c)
             let xy = |r: usize, c: usize| -> f64 {
                 let ar = a_of(r);
                 let own: f64 = (0..nc).map(|c2| ar[c2] * gy[c2][c] / ch.sigma[c2]).sum();
-                (d[&r][c] - own) / w_loo(r)
+                (d[r][c] - own) / w_loo(r)
             };
             // dot(R'_r, R'_q)
             let xx = |r: usize, q: usize| -> f64 {
                 let (ar, aq) = (a_of(r), a_of(q));
                 let mut v = st.gram(r, q);
                 for c2 in 0..nc {
-                    v -= aq[c2] * d[&r][c2] / ch.sigma[c2];
-                    v -= ar[c2] * d[&q][c2] / ch.sigma[c2];
+                    v -= aq[c2] * d[r][c2] / ch.sigma[c2];
+                    v -= ar[c2] * d[q][c2] / ch.sigma[c2];
                     for c3 in 0..nc {
                         v += ar[c2] * aq[c3] * gy[c2][c3] / (ch.sigma[c2] * ch.sigma[c3]);
                     }
@@ -430,22 +485,18 @@ impl<'a> Engine<'a> {
                 }
                 let st = &refs[s];
                 let r = regs[i];
-                let mut w = st.weights[r];
-                let mut own = vec![0f32; 0];
-                for cb in m.contribs.iter().filter(|x| x.station as usize == s && x.reference as usize == r) {
-                    w -= cb.weight as f64;
-                    let k = cb.weight as f64 / ch.sigma[cb.channel as usize];
-                    if own.is_empty() {
-                        own = vec![0f32; e.len()];
-                    }
-                    for (o, y) in own.iter_mut().zip(&ch.ys[cb.channel as usize]) {
-                        *o += (k * *y as f64) as f32;
-                    }
-                }
+                // e -= b_i R'_r with R'_r = (U_r - own share) / (W_r - own weight).
+                let own: Vec<_> = m.contribs.iter().filter(|x| x.station as usize == s && x.reference as usize == r).collect();
+                let w = st.weights[r] - own.iter().map(|cb| cb.weight as f64).sum::<f64>();
                 let scale = (b[i] / w) as f32;
-                for (t, ev) in e.iter_mut().enumerate() {
-                    let u = st.sums[r][t] - own.get(t).copied().unwrap_or(0.0);
+                for (ev, u) in e.iter_mut().zip(&st.sums[r]) {
                     *ev -= scale * u;
+                }
+                for cb in own {
+                    let k = (b[i] / w * cb.weight as f64 / ch.sigma[cb.channel as usize]) as f32;
+                    for (ev, y) in e.iter_mut().zip(&ch.ys[cb.channel as usize]) {
+                        *ev += k * y;
+                    }
                 }
             }
             let rho = prep::lag1_autocorr(&e).max(0.0);

@@ -155,9 +155,12 @@ pub fn analyze(
     progress: &dyn Progress,
 ) -> Result<AnalysisResult, Cancelled> {
     progress.set(0.0, "indexing the network");
+    let mut span = Span::start();
     let index = candidates::NetworkIndex::build(net);
+    span.lap("network index (R-tree)");
     let engine = engine::Engine::new(net, voltage, options, &index);
     let (mut buckets, at) = engine::meters(net, topology, voltage, &index, options);
+    span.lap("meters + candidate feeders");
     for b in buckets.iter_mut() {
         for m in b.iter_mut() {
             m.contribs = engine.gis_contribs(m);
@@ -168,20 +171,28 @@ pub fn analyze(
     }
     let total: usize = buckets.iter().map(Vec::len).sum();
     let passes = options.iterations.max(1);
+    let mut refs = engine.build_refs(&buckets);
+    span.lap("references from the GIS");
     let mut results = Vec::new();
-    let mut refs = Vec::new();
     for it in 0..passes {
-        refs = engine.build_refs(&buckets);
         if progress.is_cancelled() {
             return Err(Cancelled);
         }
         let done = AtomicUsize::new(0);
         let stage = format!("inference pass {} of {passes}", it + 1);
         let scaled = ScaledProgress { inner: progress, offset: it as f32 / passes as f32, scale: 1.0 / passes as f32 };
-        results = engine.pass(&mut buckets, &refs, it == 0, &scaled, &stage, &done, total)?;
+        // Each pass also builds the next pass's references from its new shares.
+        let last = it + 1 == passes;
+        let (r, next) = engine.pass(&mut buckets, &refs, it == 0, !last, &scaled, &stage, &done, total)?;
+        results = r;
+        if let Some(next) = next {
+            refs = next;
+        }
+        span.lap(&format!("pass {}: scoring + next references", it + 1));
     }
     progress.set(0.95, "cable sections");
     let cables = cable::infer_cables(net, topology, &index, options, &engine, &buckets, &results, &refs, progress)?;
+    span.lap("cable sections");
     progress.set(1.0, "decisions");
     let assignments = (0..net.connections.len())
         .map(|ci| match at[ci] {
@@ -189,7 +200,46 @@ pub fn analyze(
             None => decide::no_data(net, ci),
         })
         .collect();
+    span.lap("decisions");
     Ok(AnalysisResult { assignments })
+}
+
+/// Wall and process CPU time of the pipeline's stages, printed to stderr when the
+/// environment variable `LVTOPO_PROFILE` is set (for `lvtopo bench speed`).
+pub struct Span {
+    on: bool,
+    wall: std::time::Instant,
+    cpu: f64,
+}
+
+impl Span {
+    pub fn start() -> Span {
+        let on = std::env::var_os("LVTOPO_PROFILE").is_some();
+        Span { on, wall: std::time::Instant::now(), cpu: if on { process_cpu_seconds().unwrap_or(0.0) } else { 0.0 } }
+    }
+    /// Prints the time since the previous lap (an empty label only restarts the clock).
+    pub fn lap(&mut self, label: &str) {
+        if !self.on {
+            return;
+        }
+        let cpu = process_cpu_seconds().unwrap_or(0.0);
+        if !label.is_empty() {
+            eprintln!("[profile] {label:<32} wall {:7.3} s  cpu {:7.3} s", self.wall.elapsed().as_secs_f64(), cpu - self.cpu);
+        }
+        self.wall = std::time::Instant::now();
+        self.cpu = cpu;
+    }
+}
+
+/// User + system CPU time of this process so far (Linux `/proc/self/stat`; `None` elsewhere).
+pub fn process_cpu_seconds() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = &s[s.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    // The kernel reports USER_HZ ticks, 100 per second on every Linux ABI in use.
+    Some(ticks / 100.0)
 }
 
 struct ScaledProgress<'a> {

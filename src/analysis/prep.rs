@@ -22,15 +22,12 @@ pub struct ChannelStats {
 pub fn detect_resolution(raw: &[f32]) -> f32 {
     let mut n = 0usize;
     let (mut on_1, mut on_01) = (0usize, 0usize);
-    for &v in raw.iter().filter(|v| v.is_finite()) {
-        n += 1;
+    // Branch-free counts (non-finite values give NaN distances, which count nowhere).
+    for &v in raw {
         let v = v as f64;
-        if (v - v.round()).abs() < 1e-3 {
-            on_1 += 1;
-        }
-        if (v * 10.0 - (v * 10.0).round()).abs() < 1e-2 {
-            on_01 += 1;
-        }
+        n += v.is_finite() as usize;
+        on_1 += (dist_to_integer(v) < 1e-3) as usize;
+        on_01 += (dist_to_integer(v * 10.0) < 1e-2) as usize;
     }
     if n == 0 {
         return 0.0;
@@ -45,41 +42,73 @@ pub fn detect_resolution(raw: &[f32]) -> f32 {
     }
 }
 
+/// `|x - x.round()|` for `x` made from an `f32` (NaN for non-finite `x`), without a
+/// call to libm's `round`: the baseline x86-64 target has no rounding instruction, and
+/// this runs for every reading. Branch-free, so the loop above vectorises.
+#[inline]
+fn dist_to_integer(x: f64) -> f64 {
+    // Adding and removing 1.5 * 2^52 rounds to the nearest integer for |x| < 2^51
+    // (ties to even instead of away from zero: the distance is 0.5 either way).
+    const MAGIC: f64 = 6_755_399_441_055_744.0;
+    let d = (x - ((x + MAGIC) - MAGIC)).abs();
+    // Beyond 2^51 an f32 (even times 10) is an integer; `x * 0.0` keeps NaN for inf/NaN.
+    if x.abs() < 2_251_799_813_685_248.0 { d } else { x * 0.0 }
+}
+
 /// Cleans a raw channel into `out` (same length): implausible values and NaN become
 /// gaps, gaps are filled by linear interpolation (ends by the nearest valid value),
 /// then the series is shifted by `shift` steps (positive: later) to repair a clock
 /// that stamps interval start. Returns the stats; `valid == 0` leaves `out` zeroed.
 pub fn clean(raw: &[f32], shift: i32, out: &mut [f32]) -> ChannelStats {
+    clean_with_resolution(raw, shift, out, detect_resolution(raw))
+}
+
+/// [`clean`] with the series' [`detect_resolution`] already known (it does not
+/// depend on the clock shift, and the engine cleans each series several times).
+pub fn clean_with_resolution(raw: &[f32], shift: i32, out: &mut [f32], resolution_v: f32) -> ChannelStats {
     let n = raw.len();
     debug_assert_eq!(out.len(), n);
-    let mut st = ChannelStats { resolution_v: detect_resolution(raw), ..Default::default() };
-    // Shifted read: out[k] = raw[k - shift].
-    let src = |k: usize| -> f32 {
-        let j = k as i64 - shift as i64;
-        if j < 0 || j >= n as i64 { f32::NAN } else { raw[j as usize] }
+    let mut st = ChannelStats { resolution_v, ..Default::default() };
+    // Shifted read: out[k] = raw[k - shift]; steps read from outside `raw` are gaps.
+    let s = (shift.unsigned_abs() as usize).min(n);
+    let (dst, src) = if shift >= 0 { (s..n, 0..n - s) } else { (0..n - s, s..n) };
+    out[..dst.start].iter_mut().for_each(|o| *o = f32::NAN);
+    out[dst.end..].iter_mut().for_each(|o| *o = f32::NAN);
+    // Four lanes so the loop vectorises (the sum of f32 values in f64 is exact in any
+    // order; the sum of squares only moves in the last bits).
+    let (mut sum, mut sum2, mut valid, mut implausible) = ([0f64; 4], [0f64; 4], [0usize; 4], [0usize; 4]);
+    let (o_all, r_all) = (&mut out[dst], &raw[src]);
+    let mut oc = o_all.chunks_exact_mut(4);
+    let mut rc = r_all.chunks_exact(4);
+    let mut lane = |l: usize, o: &mut f32, v: f32| {
+        let ok = v >= PLAUSIBLE_V.0 && v <= PLAUSIBLE_V.1;
+        let x = if ok { v as f64 } else { 0.0 };
+        *o = if ok { v } else { f32::NAN };
+        valid[l] += ok as usize;
+        implausible[l] += (!ok && v.is_finite()) as usize;
+        sum[l] += x;
+        sum2[l] += x * x;
     };
-    let (mut sum, mut sum2) = (0f64, 0f64);
-    for (k, o) in out.iter_mut().enumerate() {
-        let v = src(k);
-        if v.is_finite() && v >= PLAUSIBLE_V.0 && v <= PLAUSIBLE_V.1 {
-            *o = v;
-            st.valid += 1;
-            sum += v as f64;
-            sum2 += (v as f64) * (v as f64);
-        } else {
-            if v.is_finite() {
-                st.implausible += 1;
-            }
-            *o = f32::NAN;
+    for (o, r) in (&mut oc).zip(&mut rc) {
+        for l in 0..4 {
+            lane(l, &mut o[l], r[l]);
         }
     }
+    for (o, &v) in oc.into_remainder().iter_mut().zip(rc.remainder()) {
+        lane(0, o, v);
+    }
+    st.valid = valid.iter().sum();
+    st.implausible = implausible.iter().sum();
+    let (sum, sum2) = (sum.iter().sum::<f64>(), sum2.iter().sum::<f64>());
     if st.valid == 0 {
         out.iter_mut().for_each(|o| *o = 0.0);
         return st;
     }
     let mean = sum / st.valid as f64;
     st.std_v = ((sum2 / st.valid as f64 - mean * mean).max(0.0)).sqrt() as f32;
-    fill_gaps(out);
+    if st.valid < n {
+        fill_gaps(out);
+    }
     st
 }
 
@@ -206,6 +235,57 @@ pub fn diff_corr_at_lag(y: &[f32], r: &[f32], lag: i32) -> f64 {
     if sxx <= 0.0 || syy <= 0.0 { 0.0 } else { sxy / (sxx * syy).sqrt() }
 }
 
+/// First differences `x[k] - x[k-1]` (length `n - 1`).
+pub fn diffs(x: &[f32]) -> Vec<f32> {
+    x.windows(2).map(|w| w[1] - w[0]).collect()
+}
+
+/// [`diff_corr_at_lag`] for lags -1, 0 and 1 at once, from first differences
+/// (`dy` of the meter, `dr` of the reference, both from [`diffs`]) with `dr_dr`
+/// the reference's sum of squares over the compared range ([`diff_range`]).
+pub fn diff_corrs(dy: &[f32], dr: &[f32], dr_dr: f64, dy_dy: &[f64; 3]) -> [f64; 3] {
+    let mut out = [0f64; 3];
+    let n = dy.len().min(dr.len()) + 1;
+    let (a, b) = diff_range(n);
+    if a >= b {
+        return out;
+    }
+    for (li, lag) in [-1i64, 0, 1].into_iter().enumerate() {
+        // Differences are indexed by their later point minus one: dy[j - 1] = y[j] - y[j-1].
+        let ys = &dy[(a as i64 - lag - 1) as usize..(b as i64 - lag - 1) as usize];
+        let sxy = dot(ys, &dr[a - 1..b - 1]);
+        out[li] = if dy_dy[li] <= 0.0 || dr_dr <= 0.0 { 0.0 } else { sxy / (dy_dy[li] * dr_dr).sqrt() };
+    }
+    out
+}
+
+/// Sums of squares of the meter's differences in the range compared at lags -1, 0, 1.
+pub fn diff_self(dy: &[f32]) -> [f64; 3] {
+    let n = dy.len() + 1;
+    let (a, b) = diff_range(n);
+    let mut out = [0f64; 3];
+    if a >= b {
+        return out;
+    }
+    for (li, lag) in [-1i64, 0, 1].into_iter().enumerate() {
+        let ys = &dy[(a as i64 - lag - 1) as usize..(b as i64 - lag - 1) as usize];
+        out[li] = dot(ys, ys);
+    }
+    out
+}
+
+/// The time steps `a..b` compared by the lag check: every step whose own difference
+/// and the meter's difference one step either side exist (as [`diff_corr_at_lag`]).
+pub fn diff_range(n: usize) -> (usize, usize) {
+    (2, n.saturating_sub(2))
+}
+
+/// Sum of squares of a reference's differences over [`diff_range`].
+pub fn diff_norm(dr: &[f32]) -> f64 {
+    let (a, b) = diff_range(dr.len() + 1);
+    if a >= b { 0.0 } else { dot(&dr[a - 1..b - 1], &dr[a - 1..b - 1]) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,6 +314,9 @@ mod tests {
         let mut out = [0f32; 4];
         clean(&raw, 1, &mut out);
         assert_eq!(out, [231.0, 231.0, 232.0, 233.0]);
+        clean(&raw, -1, &mut out);
+        assert_eq!(out, [232.0, 233.0, 234.0, 234.0]);
+        assert_eq!(clean(&raw, 9, &mut out).valid, 0);
     }
 
     #[test]
@@ -247,11 +330,31 @@ mod tests {
     }
 
     #[test]
+    fn distance_to_integer_matches_round() {
+        for &x in &[0.0, 0.4, 0.5, 0.6, 229.999, 230.0004, -3.7, -0.5, 1e17, -3e15, 2302.9999999, 2303.01, -1e300] {
+            let want = (x - f64::round(x)).abs();
+            assert!((dist_to_integer(x) - want).abs() < 1e-12, "{x}: {} vs {want}", dist_to_integer(x));
+        }
+    }
+
+    #[test]
     fn dot_matches_naive() {
         let a: Vec<f32> = (0..1000).map(|k| (k as f32 * 0.37).sin()).collect();
         let b: Vec<f32> = (0..1000).map(|k| (k as f32 * 0.11).cos()).collect();
         let naive: f64 = a.iter().zip(&b).map(|(x, y)| (*x as f64) * (*y as f64)).sum();
         assert!((dot(&a, &b) - naive).abs() < 1e-3);
+    }
+
+    #[test]
+    fn lag_correlations_from_differences_match_the_direct_ones() {
+        let r: Vec<f32> = (0..300).map(|k| ((k * 7919) % 101) as f32 * 0.1).collect();
+        let y: Vec<f32> = (0..300).map(|k| r[(k + 1).min(299)] + ((k * 31) % 7) as f32 * 0.05).collect();
+        let (dy, dr) = (diffs(&y), diffs(&r));
+        let got = diff_corrs(&dy, &dr, diff_norm(&dr), &diff_self(&dy));
+        for (li, lag) in [-1, 0, 1].into_iter().enumerate() {
+            let want = diff_corr_at_lag(&y, &r, lag);
+            assert!((got[li] - want).abs() < 1e-5, "lag {lag}: {} vs {want}", got[li]);
+        }
     }
 
     #[test]

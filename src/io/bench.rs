@@ -41,8 +41,10 @@ pub fn parse(a: ParseArgs) -> anyhow::Result<ExitCode> {
     println!("wrote {:.0} MB ({} rows) in {:.1} s", bytes as f64 / 1e6, a.meters * a.steps, t0.elapsed().as_secs_f64());
     let mut report = ImportReport::default();
     let t = Instant::now();
+    let cpu0 = crate::analysis::process_cpu_seconds();
     let table = read_voltage(&path, None, &mut report, &NoProgress).map_err(anyhow::Error::msg)?;
     let s = t.elapsed().as_secs_f64();
+    let cpu = crate::analysis::process_cpu_seconds().zip(cpu0).map(|(b, a)| b - a);
     let rows = report.files.first().map(|f| f.rows_read).unwrap_or(0);
     println!(
         "parsed {rows} rows into {} series x {} steps in {s:.2} s: {:.0} MB/s, {:.1} M rows/s ({} issue(s))",
@@ -52,5 +54,9 @@ pub fn parse(a: ParseArgs) -> anyhow::Result<ExitCode> {
         rows as f64 / 1e6 / s,
         report.issues.len()
     );
+    if let Some(c) = cpu {
+        // CPU time does not grow when other processes share the cores; wall time does.
+        println!("CPU time (all threads): {c:.2} s; {:.0} MB per CPU second", bytes as f64 / 1e6 / c.max(1e-9));
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -62,6 +62,109 @@ pub fn parse_f32(b: &[u8]) -> Option<f32> {
     Some(if neg { -v as f32 } else { v as f32 })
 }
 
+/// `YYYY-MM-DDTHH:MM:SS` followed by `Z` or `+HH:MM` / `-HH:MM` (what meters and
+/// lvtopo write), parsed without allocation. `None` for anything else, including
+/// invalid dates: the general parser then decides and words the error.
+pub fn fast_timestamp(b: &[u8]) -> Option<Timestamp> {
+    if !(b.len() == 20 || b.len() == 25) || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |i: usize, n: usize| -> Option<i64> {
+        b[i..i + n].iter().try_fold(0i64, |a, &c| c.is_ascii_digit().then(|| a * 10 + (c - b'0') as i64))
+    };
+    let (y, mo, d) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
+    let (h, mi, s) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let mdays = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1..=12).contains(&mo) || d < 1 || d > mdays[(mo - 1) as usize] || h > 23 || mi > 59 || s > 59 {
+        return None;
+    }
+    let offset = match (b.len(), b[19]) {
+        (20, b'Z') => 0,
+        (25, sign @ (b'+' | b'-')) if b[22] == b':' => {
+            let (oh, om) = (num(20, 2)?, num(23, 2)?);
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            (oh * 3600 + om * 60) * if sign == b'-' { -1 } else { 1 }
+        }
+        _ => return None,
+    };
+    // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+    let yy = if mo <= 2 { y - 1 } else { y };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let doy = (153 * ((mo + 9) % 12) + 2) / 5 + d - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    Some(days * 86_400 + h * 3600 + mi * 60 + s - offset)
+}
+
+/// [`fast_timestamp`] with the day and offset of the previous call remembered: a
+/// file holds ~10 distinct days, so most rows only need their time of day read.
+#[derive(Default)]
+struct DayCache {
+    /// The text before the hour (`YYYY-MM-DDT`) and after the seconds (offset), and
+    /// the instant of that day's 00:00:00 at that offset.
+    day: [u8; 11],
+    offset: [u8; 6],
+    offset_len: usize,
+    midnight: Option<Timestamp>,
+}
+
+impl DayCache {
+    fn parse(&mut self, b: &[u8]) -> Option<Timestamp> {
+        if let Some(m) = self.midnight
+            && b.len() == 19 + self.offset_len
+            && b[..11] == self.day
+            && b[19..] == self.offset[..self.offset_len]
+            && b[13] == b':'
+            && b[16] == b':'
+        {
+            let two = |i: usize| -> Option<i64> {
+                let (a, c) = (b[i], b[i + 1]);
+                (a.is_ascii_digit() && c.is_ascii_digit()).then(|| ((a - b'0') * 10 + (c - b'0')) as i64)
+            };
+            let (h, mi, s) = (two(11)?, two(14)?, two(17)?);
+            return (h <= 23 && mi <= 59 && s <= 59).then(|| m + h * 3600 + mi * 60 + s);
+        }
+        let t = fast_timestamp(b)?;
+        let hms = |i: usize| ((b[i] - b'0') * 10 + (b[i + 1] - b'0')) as i64;
+        self.day.copy_from_slice(&b[..11]);
+        self.offset_len = b.len() - 19;
+        self.offset[..self.offset_len].copy_from_slice(&b[19..]);
+        self.midnight = Some(t - hms(11) * 3600 - hms(14) * 60 - hms(17));
+        Some(t)
+    }
+}
+
+/// Fx-style multiplicative hash for the integer keys of the per-row maps (the
+/// default SipHash costs more than the rest of a row's parsing).
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        // Folded 128-bit multiply: every output bit depends on every input bit (a plain
+        // multiply leaves the low bits, which pick the bucket, to the key's low bits,
+        // and timestamps on a 10-minute grid share theirs).
+        let m = u128::from(self.0 ^ v) * 0x9e37_79b9_7f4a_7c15_u128;
+        self.0 = (m as u64) ^ ((m >> 64) as u64);
+    }
+    fn write_i64(&mut self, v: i64) {
+        self.write_u64(v as u64);
+    }
+}
+
+type BuildFx = std::hash::BuildHasherDefault<FxHasher>;
+
 fn trim(mut b: &[u8]) -> &[u8] {
     while let [first, rest @ ..] = b {
         if first.is_ascii_whitespace() || *first == b'"' {
@@ -115,11 +218,13 @@ struct Piece {
 fn parse_piece(buf: &[u8], idx: [usize; 4]) -> Piece {
     let mut p = Piece::default();
     let mut ean_map: HashMap<&[u8], u32> = HashMap::new();
-    let mut time_map: HashMap<&[u8], Result<u32, String>> = HashMap::new();
+    let mut time_map: HashMap<&[u8], Result<Timestamp, String>> = HashMap::new();
+    let mut time_ids: HashMap<Timestamp, u32, BuildFx> = HashMap::default();
+    let mut ts_cache = DayCache::default();
     let (mut last_ean, mut last_ean_id): (&[u8], u32) = (b"", u32::MAX);
     let (mut last_ts, mut last_ts_id): (&[u8], u32) = (b"", u32::MAX);
     let max_idx = *idx.iter().max().unwrap_or(&3);
-    for line in buf.split(|&b| b == b'\n') {
+    for (line, unquoted_fields) in Lines::new(buf) {
         let lno = p.lines;
         p.lines += 1;
         let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -127,11 +232,14 @@ fn parse_piece(buf: &[u8], idx: [usize; 4]) -> Piece {
             continue;
         }
         p.data_rows += 1;
-        // Split into fields; quoted lines (rare) take the csv crate.
         let mut nf = 0;
         let mut fields: [&[u8]; 16] = [b""; 16];
-        if line.contains(&b'"') {
-            // Quoted fields: split at commas outside quotes; `trim` drops the quotes.
+        if let Some((f, n)) = unquoted_fields {
+            // Split by the scanner (the last field still carries a `\r`: `trim` drops it).
+            fields = f;
+            nf = n;
+        } else {
+            // Quoted fields (rare): split at commas outside quotes; `trim` drops the quotes.
             let (mut start, mut inq) = (0, false);
             for (k, &c) in line.iter().enumerate() {
                 if c == b'"' {
@@ -147,13 +255,6 @@ fn parse_piece(buf: &[u8], idx: [usize; 4]) -> Piece {
             if nf < 16 {
                 fields[nf] = &line[start..];
                 nf += 1;
-            }
-        } else {
-            for f in line.splitn(max_idx + 2, |&b| b == b',') {
-                if nf < 16 {
-                    fields[nf] = f;
-                    nf += 1;
-                }
             }
         }
         if nf <= max_idx {
@@ -175,24 +276,25 @@ fn parse_piece(buf: &[u8], idx: [usize; 4]) -> Piece {
         let time = if ts == last_ts && last_ts_id != u32::MAX {
             last_ts_id
         } else {
-            let r = time_map.entry(ts).or_insert_with(|| {
-                let s = String::from_utf8_lossy(ts);
-                parse_timestamp(&s).map(|t| {
-                    p.times.push(t);
-                    (p.times.len() - 1) as u32
-                })
+            // The common fixed format is parsed in place; anything else (and every
+            // error message) goes through the general parser, once per distinct text.
+            let t = match ts_cache.parse(ts) {
+                Some(t) => t,
+                None => match time_map.entry(ts).or_insert_with(|| parse_timestamp(&String::from_utf8_lossy(ts))) {
+                    Ok(t) => *t,
+                    Err(e) => {
+                        p.errors.push((lno, "timestamp", e.clone()));
+                        continue;
+                    }
+                },
+            };
+            let id = *time_ids.entry(t).or_insert_with(|| {
+                p.times.push(t);
+                (p.times.len() - 1) as u32
             });
-            match r {
-                Ok(id) => {
-                    last_ts = ts;
-                    last_ts_id = *id;
-                    *id
-                }
-                Err(e) => {
-                    p.errors.push((lno, "timestamp", e.clone()));
-                    continue;
-                }
-            }
+            last_ts = ts;
+            last_ts_id = id;
+            id
         };
         let Some(channel) = parse_channel(ch) else {
             p.errors.push((lno, "channel", format!("expected L1, L2 or L3, found {:?}", String::from_utf8_lossy(ch))));
@@ -230,11 +332,108 @@ fn parse_piece(buf: &[u8], idx: [usize; 4]) -> Piece {
         };
         p.recs.push(Rec { ean: ean_id, time, ch: channel.index() as u8, v: volts, line: lno });
     }
-    // `split` yields an empty piece after the final newline: not a line.
-    if buf.last() == Some(&b'\n') {
-        p.lines -= 1;
-    }
     p
+}
+
+/// Lines of a block with the fields of each unquoted line (`None` for a line with a
+/// quote), from one scan for `,`, `"` and newline over the whole block. A last
+/// line without newline is a line; nothing after a final newline is.
+struct Lines<'a> {
+    buf: &'a [u8],
+    hits: Delims<'a>,
+    start: usize,
+}
+
+/// Positions of `,`, `"` and newline in a block, eight bytes at a time (SWAR: exact
+/// per-byte equality bits of a 64-bit word, no `unsafe`). With a delimiter every
+/// dozen bytes this beats a SIMD search that restarts after every hit.
+struct Delims<'a> {
+    buf: &'a [u8],
+    /// Start of the word whose remaining hits are in `mask`.
+    word: usize,
+    mask: u64,
+}
+
+impl<'a> Delims<'a> {
+    fn new(buf: &'a [u8]) -> Self {
+        Delims { buf, word: 0, mask: Self::mask_at(buf, 0) }
+    }
+    fn mask_at(buf: &[u8], at: usize) -> u64 {
+        const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+        let w = match buf.get(at..at + 8) {
+            Some(b) => u64::from_le_bytes(b.try_into().unwrap()),
+            None => {
+                // Tail: pad with a byte that is none of the delimiters.
+                let mut b = [0u8; 8];
+                let rest = &buf[at.min(buf.len())..];
+                b[..rest.len()].copy_from_slice(rest);
+                u64::from_le_bytes(b)
+            }
+        };
+        let eq = |c: u8| {
+            let x = w ^ (u64::from(c) * 0x0101_0101_0101_0101);
+            // High bit of each byte of x that is zero (exact, no borrow between bytes).
+            !(((x & LO7) + LO7) | x | LO7)
+        };
+        eq(b',') | eq(b'\n') | eq(b'"')
+    }
+}
+
+impl Iterator for Delims<'_> {
+    type Item = usize;
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        while self.mask == 0 {
+            self.word += 8;
+            if self.word >= self.buf.len() {
+                return None;
+            }
+            self.mask = Self::mask_at(self.buf, self.word);
+        }
+        let i = self.word + (self.mask.trailing_zeros() / 8) as usize;
+        self.mask &= self.mask - 1;
+        Some(i)
+    }
+}
+
+type Fields<'a> = ([&'a [u8]; 16], usize);
+
+impl<'a> Lines<'a> {
+    fn new(buf: &'a [u8]) -> Self {
+        Lines { buf, hits: Delims::new(buf), start: 0 }
+    }
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = (&'a [u8], Option<Fields<'a>>);
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.start >= self.buf.len() {
+            return None;
+        }
+        let (buf, start) = (self.buf, self.start);
+        let mut fields: [&[u8]; 16] = [b""; 16];
+        let (mut nf, mut fstart, mut quoted) = (0usize, start, false);
+        let end = loop {
+            match self.hits.next() {
+                Some(i) if buf[i] == b',' => {
+                    if nf < 16 {
+                        fields[nf] = &buf[fstart..i];
+                        nf += 1;
+                    }
+                    fstart = i + 1;
+                }
+                Some(i) if buf[i] == b'"' => quoted = true,
+                Some(i) => break i,
+                None => break buf.len(),
+            }
+        };
+        if nf < 16 {
+            fields[nf] = &buf[fstart..end];
+            nf += 1;
+        }
+        self.start = end + 1;
+        Some((&buf[start..end], (!quoted).then_some((fields, nf))))
+    }
 }
 
 /// Global state while merging pieces in file order.
@@ -396,6 +595,8 @@ pub fn read_voltage(
     };
     let mut next_row = 1usize;
     let mut compressed_seen = 0u64;
+    let prof = std::env::var_os("LVTOPO_PROFILE").is_some();
+    let (mut t_parse, mut t_merge, mut t_fill) = (0f64, 0f64, 0f64);
     loop {
         // Complete lines in buf[consumed..filled].
         let data = &buf[consumed..filled];
@@ -419,14 +620,18 @@ pub fn read_voltage(
             let mid = block.len() / 2;
             let split = block[mid..].iter().position(|&b| b == b'\n').map(|i| mid + i + 1).unwrap_or(block.len());
             let (a, b) = block.split_at(split);
+            let t0 = std::time::Instant::now();
             let (pa, pb) = if b.is_empty() {
                 (parse_piece(a, idx), Piece::default())
             } else {
                 rayon::join(|| parse_piece(a, idx), || parse_piece(b, idx))
             };
+            let t1 = std::time::Instant::now();
             let (la, lb) = (pa.lines as usize, pb.lines as usize);
             m.add(pa, next_row, &mut issues, report);
             m.add(pb, next_row + la, &mut issues, report);
+            t_parse += (t1 - t0).as_secs_f64();
+            t_merge += t1.elapsed().as_secs_f64();
             next_row += la + lb;
         }
         compressed_seen += cut as u64;
@@ -442,13 +647,22 @@ pub fn read_voltage(
         buf.copy_within(tail..filled, 0);
         filled -= tail;
         consumed = 0;
+        let t0 = std::time::Instant::now();
         fill(&mut buf, &mut filled, &mut eof, &mut read_err, &mut text_bytes);
+        t_fill += t0.elapsed().as_secs_f64();
     }
     if let Some(e) = read_err {
         report.error(&file, Location::File, None, format!("{e}; rows up to row {} were read", next_row.saturating_sub(1)));
     }
     progress.set(0.9, &format!("arranging {file}"));
+    let t0 = std::time::Instant::now();
     let built = build_table(m, &file, fi, net, &mut issues, report);
+    if prof {
+        eprintln!(
+            "[profile] read {t_fill:.2} s, parse {t_parse:.2} s, merge {t_merge:.2} s, table {:.2} s",
+            t0.elapsed().as_secs_f64()
+        );
+    }
     issues.finish(report);
     progress.set(1.0, &format!("read {file}"));
     Ok(built)
@@ -584,6 +798,50 @@ mod tests {
     }
 
     #[test]
+    fn fast_timestamps_agree_with_the_general_parser() {
+        for t in [
+            "2025-03-10T14:20:00+01:00",
+            "2025-03-30T01:10:00Z",
+            "2024-02-29T23:59:59-05:30",
+            "1969-12-31T23:50:00+00:00",
+            "2000-03-01T00:00:00+14:00",
+            "2100-02-28T12:00:00Z",
+        ] {
+            assert_eq!(fast_timestamp(t.as_bytes()), Some(parse_timestamp(t).unwrap()), "{t}");
+        }
+        for t in [
+            "2025-02-29T00:00:00Z",
+            "2025-13-01T00:00:00Z",
+            "2025-03-10T24:00:00Z",
+            "2025-03-10T14:20:00",
+            "2025-03-10 14:20:00+01:00",
+            "2025-03-10T14:20:00.5Z",
+            "2025-03-10T14:20:00+0100",
+            "x025-03-10T14:20:00Z",
+        ] {
+            assert_eq!(fast_timestamp(t.as_bytes()), None, "{t}");
+        }
+    }
+
+    #[test]
+    fn day_cache_agrees_with_the_full_parser() {
+        let mut c = DayCache::default();
+        for t in [
+            "2025-03-10T14:20:00+01:00",
+            "2025-03-10T14:30:00+01:00",
+            "2025-03-10T23:59:59+01:00",
+            "2025-03-10T14:30:00+02:00",
+            "2025-03-10T14:30:00Z",
+            "2025-03-10T14:40:00Z",
+            "2025-03-11T00:00:00Z",
+        ] {
+            assert_eq!(c.parse(t.as_bytes()), Some(parse_timestamp(t).unwrap()), "{t}");
+        }
+        assert_eq!(c.parse(b"2025-03-11T24:00:00Z"), None);
+        assert_eq!(c.parse(b"2025-03-11T0a:00:00Z"), None);
+    }
+
+    #[test]
     fn grid_phase_and_off_grid_times() {
         let times = [1200, 600, 1800, 1830, 2400];
         let (g, slots) = detect_grid(&times, 600).unwrap();
@@ -592,6 +850,22 @@ mod tests {
         let (g, _) = detect_grid(&[300, 900, 1500], 600).unwrap();
         assert_eq!(g.start, 300);
         assert!(detect_grid(&[0, 400 * 86_400], 600).is_err());
+    }
+
+    #[test]
+    fn lines_and_fields_from_the_scanner() {
+        let got: Vec<(String, Option<usize>)> = Lines::new(b"a,b,c\r\n\n\"x,y\",z\nlast,1")
+            .map(|(l, f)| (String::from_utf8_lossy(l).into_owned(), f.map(|f| f.1)))
+            .collect();
+        let want = [("a,b,c\r", Some(3)), ("", Some(1)), ("\"x,y\",z", None), ("last,1", Some(2))];
+        assert_eq!(got, want.map(|(a, b)| (a.to_string(), b)));
+        assert_eq!(Lines::new(b"a\n").count(), 1);
+        let long = b"0123456789,abcdefghij\"klmno,\n0123456789abcdef,x";
+        let want: Vec<usize> = long.iter().enumerate().filter(|(_, c)| b",\n\"".contains(c)).map(|(i, _)| i).collect();
+        assert_eq!(Delims::new(long).collect::<Vec<_>>(), want);
+        let (_, f) = Lines::new(b"e,t,L1,230.5\r\n").next().unwrap();
+        let (f, n) = f.unwrap();
+        assert_eq!((n, trim(f[3])), (4, &b"230.5"[..]));
     }
 
     #[test]
