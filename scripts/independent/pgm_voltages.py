@@ -7,8 +7,9 @@ Input: a sample network folder in lvtopo's input format (GeoJSON folder or one
 GeoPackage, RD New), its truth.csv (the TRUE feeder / cable / phase / rotation of every
 connection; the GIS connections carry injected errors and are only used for the house
 positions, meter kind and capacity) and scenario.json (true PV kWp per connection,
-station transformer size, outage interruptions). Output: voltage.csv.gz (0.1 V) and
-voltage_1v.csv.gz (1 V) in the contract layout `ean,timestamp,channel,voltage_v`, plus
+station transformer size, outage interruptions). Output: voltage.csv.gz (rounded like the
+sample, 0.1 V or 1 V; with --variant also the other rounding as voltage_1v.csv.gz or
+voltage_0.1v.csv.gz) in the contract layout `ean,timestamp,channel,voltage_v`, plus
 pgm_run.json with the parameters and statistics of the run.
 
 Model (see docs/independent-check.md):
@@ -29,7 +30,7 @@ Model (see docs/independent-check.md):
 
 Usage:
   python3 scripts/independent/pgm_voltages.py --sample sample-networks/street \
-      --out sample-networks/street-pgm --seed 20251022
+      --out sample-networks/street-pgm --seed 20251022 --variant
 """
 
 import argparse
@@ -401,6 +402,38 @@ def household(rng, n_min, hours, weekend, day, temp, three_phase, hp, ev):
     return base, big, hp_w, ev_w
 
 
+def replace_by_feed_in(path, houses, p_load, q_load, p_pv, t0_utc, n_min):
+    """Net power per minute from 15-minute energies (piecewise constant)."""
+    imp, exp = {}, {}
+    with gzip.open(path, "rt", newline="") as f:
+        for r in csv.DictReader(f):
+            t = dt.datetime.fromisoformat(r["timestamp"]).astimezone(dt.timezone.utc)
+            i1 = int((t - t0_utc).total_seconds() // 60)
+            i0 = i1 - 15
+            if i1 <= 0 or i0 >= n_min:
+                continue
+            a = imp.setdefault(r["ean"], np.zeros(n_min))
+            b = exp.setdefault(r["ean"], np.zeros(n_min))
+            a[max(i0, 0):i1] = float(r["import_kwh"] or 0) * 4000
+            b[max(i0, 0):i1] = float(r["export_kwh"] or 0) * 4000
+    n = 0
+    for h in houses:
+        e = h["ean"]
+        if e not in imp:
+            continue
+        P = np.zeros((n_min, 3))
+        Q = np.zeros((n_min, 3))
+        phases = [0, 1, 2] if h["three"] else h["meter_phases"]
+        for ph in phases:
+            P[:, ph] = (imp[e] - exp[e]) / len(phases)
+            Q[:, ph] = 0.15 * imp[e] / len(phases)
+        p_load[e], q_load[e] = P, Q
+        if e in p_pv:
+            p_pv[e][:] = 0
+        n += 1
+    return n
+
+
 # ---------------------------------------------------------------------------------------
 # Main
 # ---------------------------------------------------------------------------------------
@@ -415,9 +448,24 @@ def main():
                     help="voltage.csv(.gz) whose (ean,timestamp,channel) rows to reproduce "
                          "(default: the sample's voltage.csv.gz; 'none' = every row)")
     ap.add_argument("--meter-gain-sigma", type=float, default=0.001, help="per-meter gain error (relative)")
+    ap.add_argument("--rounding", type=float, default=None, choices=[0.1, 1.0],
+                    help="rounding of voltage.csv.gz in V (default: the sample's, scenario.json config.rounding_v)")
+    ap.add_argument("--variant", action="store_true",
+                    help="also write the other rounding (voltage_1v.csv.gz or voltage_0.1v.csv.gz)")
+    ap.add_argument("--loads-from-feed-in", action="store_true",
+                    help="cross-check mode: replace the drawn load and PV of every connection that has rows in "
+                         "the sample's feed_in.csv.gz by its 15-minute net power (Q = 0.15 P of the import), so "
+                         "both engines see (nearly) the same loads; not for the committed samples")
+    ap.add_argument("--match-lvtopo-params", action="store_true",
+                    help="cross-check mode: cable resistance at 20 C and 10 mm2 Cu service cables of "
+                         "1.1 x distance (min 3 m) like lvtopo's simulator, no meter gain error")
     ap.add_argument("--no-validate", action="store_true")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
+    global TEMP_FACTOR
+    if args.match_lvtopo_params:
+        TEMP_FACTOR = 1.0
+        args.meter_gain_sigma = 0.0
     t0 = time.time()
     sample = args.sample
     scenario = json.load(open(os.path.join(sample, "scenario.json")))
@@ -546,8 +594,11 @@ def main():
             # phase + neutral loop as the sequence model of a 4-core cable gives)
             h = next(x for x in houses if x["ean"] == ean)
             svc_r = conductor_r("4x10Cu" if h["three"] or rng.random() < 0.6 else "2x6Cu", None)
+            svc_len = dist + 3.0
+            if args.match_lvtopo_params:
+                svc_r, svc_len = conductor_r("4x10Cu", None), max(dist, 3.0) * 1.1
             lines.append(dict(id=new_id(), from_node=tap, to_node=hnode,
-                              **line_params(svc_r, dist + 3.0, x1_per_km=0.09)))
+                              **line_params(svc_r, svc_len, x1_per_km=0.09)))
         end = node_of[c["b"]]
         lines.append(dict(id=new_id(), from_node=prev, to_node=end, **line_params(c["r"], max(c["length"] - prev_pos, 0.1))))
 
@@ -624,6 +675,10 @@ def main():
             if it["ean"] in p_pv:
                 p_pv[it["ean"]][i0:i1] = 0
             offs += 1
+
+    if args.loads_from_feed_in:
+        replaced = replace_by_feed_in(os.path.join(sample, "feed_in.csv.gz"), houses, p_load, q_load, p_pv, t0_utc, n_min)
+        print(f"loads of {replaced} connections replaced by their feed_in.csv net power", file=sys.stderr)
 
     # MV voltage per minute: HV random walk, MV feeder drop, HV/MV OLTC with dead band, noise.
     regional = daily_shape(hours, weekend, 0.0)
@@ -768,8 +823,11 @@ def main():
                 w(f"{ean},{ts_str[k]},L{ch + 1},{s}\n".encode())
         return path
 
-    write("voltage.csv.gz", 1)
-    write("voltage_1v.csv.gz", 0)
+    rounding = args.rounding or float(scenario.get("config", {}).get("rounding_v", 0.1))
+    primary = 1 if rounding < 0.5 else 0
+    write("voltage.csv.gz", primary)
+    if args.variant:
+        write("voltage_1v.csv.gz" if primary == 1 else "voltage_0.1v.csv.gz", 1 - primary)
 
     allv = np.concatenate([np.stack(v10[e]).ravel() for e in v10])
     info = dict(
@@ -779,6 +837,8 @@ def main():
         seed=args.seed,
         sample=os.path.normpath(sample),
         layout=os.path.normpath(layout) if layout != "none" else "none",
+        rounding_v=rounding,
+        variant=bool(args.variant),
         rows=len(rows),
         layout_rows_skipped=unknown,
         nodes=len(nodes), lines=len(lines), links=len(links), transformers=len(transformers),
