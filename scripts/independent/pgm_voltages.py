@@ -30,7 +30,7 @@ Model (see docs/independent-check.md):
 
 Usage:
   python3 scripts/independent/pgm_voltages.py --sample sample-networks/street \
-      --out sample-networks/street-pgm --seed 20251022 --variant
+      --out sample-networks/street-pgm --seed 20251022
 """
 
 import argparse
@@ -451,7 +451,8 @@ def main():
     ap.add_argument("--rounding", type=float, default=None, choices=[0.1, 1.0],
                     help="rounding of voltage.csv.gz in V (default: the sample's, scenario.json config.rounding_v)")
     ap.add_argument("--variant", action="store_true",
-                    help="also write the other rounding (voltage_1v.csv.gz or voltage_0.1v.csv.gz)")
+                    help="also write the other rounding (voltage_1v.csv.gz or voltage_0.1v.csv.gz; "
+                         "not in a committed sample folder: not a contract file name)")
     ap.add_argument("--loads-from-feed-in", action="store_true",
                     help="cross-check mode: replace the drawn load and PV of every connection that has rows in "
                          "the sample's feed_in.csv.gz by its 15-minute net power (Q = 0.15 P of the import), so "
