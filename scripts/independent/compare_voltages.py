@@ -6,6 +6,7 @@ once the common mode is removed (the signal the phase inference lives on).
 
 Usage:
   python3 scripts/independent/compare_voltages.py --deviations A.csv.gz B.csv.gz
+  python3 scripts/independent/compare_voltages.py --rounding-phase TRUTH A.csv.gz [B.csv.gz ...]
   python3 scripts/independent/compare_voltages.py sample-networks/street/truth.csv \
       sample-networks/street/voltage.csv.gz sample-networks/street-pgm/voltage.csv.gz
 """
@@ -106,9 +107,45 @@ def deviation_agreement(path_a, path_b):
           f"worst series {ka[int(np.argmax(per_series))]} rms {per_series.max():.3f} V")
 
 
+def rounding_phase(truth, path):
+    """Correlation of two meters' common-mode-free 10-minute steps (pairs on the same
+    feeder), split by same/other grid phase and by how far apart the fractional parts of
+    their mean levels are (at 1 V rounding: whether they cross the same thresholds)."""
+    keys, m = load(path)
+    d = np.diff(m, axis=1)
+    d = d - np.nanmean(d, axis=0)
+    lvl = np.nanmean(m, axis=1)
+    ph = [grid_phase(truth, k) for k in keys]
+    fd = [truth[k[0]]["feeder_id"] for k in keys]
+    rows = []
+    for i in range(len(keys)):
+        for j in range(i + 1, len(keys)):
+            if fd[i] != fd[j] or keys[i][0] == keys[j][0]:
+                continue
+            ok = ~(np.isnan(d[i]) | np.isnan(d[j]))
+            if ok.sum() < 100:
+                continue
+            c = np.corrcoef(d[i][ok], d[j][ok])[0, 1]
+            frac = abs((lvl[i] - lvl[j] + 0.5) % 1 - 0.5)
+            rows.append((ph[i] == ph[j], frac, c))
+    r = np.array(rows, dtype=float)
+    for same in (1, 0):
+        s = r[r[:, 0] == same]
+        near, far = s[s[:, 1] < 0.15], s[s[:, 1] > 0.35]
+        print(f"{path}: {'same' if same else 'other'} phase: mean {s[:, 2].mean():+.3f} ({len(s)} pairs); "
+              f"level fractions within 0.15 V {near[:, 2].mean():+.3f} ({len(near)}), "
+              f"0.35-0.5 V apart {far[:, 2].mean():+.3f} ({len(far)})")
+
+
 def main():
     if sys.argv[1] == "--deviations":
         deviation_agreement(sys.argv[2], sys.argv[3])
+        return
+    if sys.argv[1] == "--rounding-phase":
+        with open(sys.argv[2], newline="") as f:
+            truth = {r["ean"]: r for r in csv.DictReader(f)}
+        for p in sys.argv[3:]:
+            rounding_phase(truth, p)
         return
     truth_path, *paths = sys.argv[1:]
     with open(truth_path, newline="") as f:

@@ -460,6 +460,11 @@ def main():
     ap.add_argument("--match-lvtopo-params", action="store_true",
                     help="cross-check mode: cable resistance at 20 C and 10 mm2 Cu service cables of "
                          "1.1 x distance (min 3 m) like lvtopo's simulator, no meter gain error")
+    ap.add_argument("--load-scale", type=float, default=1.0, help="stress probe: scale every household load")
+    ap.add_argument("--hp-share", type=float, default=0.12, help="share of houses with a heat pump")
+    ap.add_argument("--ev-share", type=float, default=0.08, help="share of houses with an EV (x2.5 for three-phase)")
+    ap.add_argument("--oltc-step", type=float, default=0.0125,
+                    help="HV/MV tap changer step (pu); 0 = no tap changer (smooth MV voltage)")
     ap.add_argument("--no-validate", action="store_true")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
@@ -624,7 +629,7 @@ def main():
     cloud = cloud[:n_min]
     temp = (11 + 7 * summer) + 4 * np.sin(2 * np.pi * (hours - 9) / 24) + 2.0 * smooth_noise(rng, n_min, 600)
 
-    hp_share, ev_share = 0.12, 0.08
+    hp_share, ev_share = args.hp_share, args.ev_share
     p_load = {}  # ean -> (n_min, 3) W
     q_load = {}
     p_pv = {}
@@ -649,14 +654,14 @@ def main():
             ph_list = [ph]
         for ph in ph_list:
             Q[:, ph] = 0.25 * base * (w[ph] if h["three"] else 1.0) + 0.33 * hp_w / len(ph_list)
-        p_load[h["ean"]], q_load[h["ean"]] = P, Q
+        p_load[h["ean"]], q_load[h["ean"]] = P * args.load_scale, Q * args.load_scale
         h["hp"], h["ev"] = hp, ev
         if h["kwp"] > 0:
             tilt = math.radians(rng.uniform(15, 45))
             azim = math.radians(rng.choice([90, 135, 180, 180, 180, 225, 270]) + rng.normal(0, 10))
             pv = h["kwp"] * pv_per_kwp(sin_el, az, cloud, tilt, azim) * rng.uniform(0.9, 1.0)
             G = np.zeros((n_min, 3))
-            if h["three"] or h["kwp"] > 5.0:
+            if h["three"]:  # three-phase inverter only on a three-phase connection
                 G[:] = pv[:, None] / 3
             else:
                 G[:, h["meter_phases"][0]] = pv
@@ -688,15 +693,16 @@ def main():
     drop = 0.03 * regional - 0.012 * np.clip(cloud * np.maximum(sin_el, 0), 0, 1) * (0.5 + 0.5 * summer)
     u_mv = np.empty(n_min)
     tap, dwell, taps_made = 0, 0, 0
+    step = args.oltc_step
     for i in range(n_min):
-        u = hv[i] * (1 + 0.0125 * tap) - drop[i]
-        if abs(u - 1.01) > 0.011:
+        u = hv[i] * (1 + step * tap) - drop[i]
+        if step > 0 and abs(u - 1.01) > 0.011:
             dwell += 1
             if dwell >= 3:
                 tap += -1 if u > 1.01 else 1
                 taps_made += 1
                 dwell = 0
-                u = hv[i] * (1 + 0.0125 * tap) - drop[i]
+                u = hv[i] * (1 + step * tap) - drop[i]
         else:
             dwell = 0
         u_mv[i] = u
