@@ -35,11 +35,11 @@ fn winter_ten_days_at_0_1_v() {
     assert!(a.phase() >= 0.97, "phase {}", a.phase());
     assert!(a.rotation() >= 0.9, "rotation {}", a.rotation());
     assert!(a.feeder() >= 0.95, "feeder {}", a.feeder());
-    assert!(a.cable() >= 0.93, "cable {}", a.cable());
+    assert!(a.cable() >= 0.97, "cable {}", a.cable());
     // Precision first: every suggestion right; recall is limited by the cable section on a
-    // feeder change (see docs/inference.md).
+    // feeder change near a joint and by feeder changes near the station (docs/inference.md).
     assert!(a.precision() >= 0.99, "precision {}", a.precision());
-    assert!(a.recall() >= 0.45, "recall {}", a.recall());
+    assert!(a.recall() >= 0.65, "recall {}", a.recall());
 }
 
 #[test]
@@ -49,9 +49,9 @@ fn winter_ten_days_at_1_v() {
     let a = run(&cfg, 1);
     assert!(a.phase() >= 0.96, "phase {}", a.phase());
     assert!(a.feeder() >= 0.94, "feeder {}", a.feeder());
-    assert!(a.cable() >= 0.92, "cable {}", a.cable());
+    assert!(a.cable() >= 0.96, "cable {}", a.cable());
     assert!(a.precision() >= 0.99, "precision {}", a.precision());
-    assert!(a.recall() >= 0.45, "recall {}", a.recall());
+    assert!(a.recall() >= 0.65, "recall {}", a.recall());
 }
 
 #[test]
@@ -63,8 +63,9 @@ fn summer_pv_at_1_v() {
     let a = run(&cfg, 1);
     assert!(a.phase() >= 0.92, "phase {}", a.phase());
     assert!(a.feeder() >= 0.88, "feeder {}", a.feeder());
-    assert!(a.cable() >= 0.86, "cable {}", a.cable());
-    assert!(a.precision() >= 0.97, "precision {}", a.precision());
+    assert!(a.cable() >= 0.94, "cable {}", a.cable());
+    assert!(a.precision() >= 0.99, "precision {}", a.precision());
+    assert!(a.recall() >= 0.6, "recall {}", a.recall());
 }
 
 /// Analyses a committed sample network (as `lvtopo analyze` reads it) against its truth.csv.
@@ -98,9 +99,9 @@ fn street_sample_against_truth() {
     let a = sample("street");
     assert!(a.phase() >= 0.99, "phase {}", a.phase());
     assert!(a.feeder() >= 0.99, "feeder {}", a.feeder());
-    assert!(a.cable() >= 0.95, "cable {}", a.cable());
+    assert!(a.cable() >= 0.99, "cable {}", a.cable());
     assert_eq!(a.suggestions_right, a.suggestions, "every suggestion right");
-    assert!(a.recall() >= 0.5, "recall {}", a.recall());
+    assert!(a.recall() >= 0.75, "recall {}", a.recall());
 }
 
 #[test]
@@ -110,9 +111,9 @@ fn town_sample_against_truth() {
     assert!(a.phase() >= 0.99, "phase {}", a.phase());
     assert!(a.rotation() >= 0.95, "rotation {}", a.rotation());
     assert!(a.feeder() >= 0.96, "feeder {}", a.feeder());
-    assert!(a.cable() >= 0.93, "cable {}", a.cable());
+    assert!(a.cable() >= 0.96, "cable {}", a.cable());
     assert!(a.precision() >= 0.99, "precision {}", a.precision());
-    assert!(a.recall() >= 0.5, "recall {}", a.recall());
+    assert!(a.recall() >= 0.77, "recall {}", a.recall());
 }
 
 #[test]

@@ -88,7 +88,8 @@ fn station_cables(
     let mut local: HashMap<(usize, usize), (Vec<f32>, f64)> = HashMap::new();
     for (b, j, f, phases) in mem {
         let m = &buckets[*b][*j];
-        let cands = index.cable_candidates(net, topo, m.conn, *f, opts.gis_cable_prior, opts.search_radius_m);
+        let cands =
+            index.cable_candidates(net, topo, m.conn, *f, opts.gis_cable_prior, opts.search_radius_m, opts.cable_along_sigma_m);
         let ch = engine.standardised(m);
         if let Some(&(c0, _)) = cands.first() {
             for (c, z) in ch.iter().enumerate() {

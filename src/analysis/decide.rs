@@ -104,7 +104,15 @@ pub fn decide(
     // Cable: prior from GIS and distance within the inferred feeder.
     let mut cables = match cable_posterior {
         Some(c) if !c.is_empty() => c.to_vec(),
-        _ => index.cable_candidates(net, topo, m.conn, feeder, opts.gis_cable_prior, opts.search_radius_m),
+        _ => index.cable_candidates(
+            net,
+            topo,
+            m.conn,
+            feeder,
+            opts.gis_cable_prior,
+            opts.search_radius_m,
+            opts.cable_along_sigma_m,
+        ),
     };
     let tempered = temper(&cables.iter().map(|c| c.1).collect::<Vec<_>>(), opts.cable_decision_temperature);
     for (c, p) in cables.iter_mut().zip(tempered) {

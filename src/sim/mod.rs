@@ -231,7 +231,8 @@ pub fn generate(cfg: &SimConfig, seed: u64, progress: &dyn Progress) -> Result<S
     cfg.validate().map_err(SimError::Config)?;
     progress.set(0.0, "laying out streets and cables");
     let mut rng = rng_for(seed, 1, 0);
-    let town = TOWNS[cfg.town.unwrap_or_else(|| rng.gen_range(0..TOWNS.len())) % TOWNS.len()];
+    let town_index = cfg.town.unwrap_or_else(|| rng.gen_range(0..TOWNS.len())) % TOWNS.len();
+    let town = TOWNS[town_index];
     let cols = (cfg.stations as f64).sqrt().ceil() as usize;
     let layouts: Vec<StationLayout> = (0..cfg.stations)
         .into_par_iter()
@@ -271,7 +272,9 @@ pub fn generate(cfg: &SimConfig, seed: u64, progress: &dyn Progress) -> Result<S
         let mut r = rng_for(seed, 3, s as u64);
         for (h, house) in st.houses.iter().enumerate() {
             let g = setups.len();
-            let ean = ean_with_check_digit(&format!("871687{:011}", 120_000_000 + g as u64 * 7));
+            // One EAN range per town: the samples of different towns never share an EAN
+            // (the privacy ledger would take two samples for two reads of one connection).
+            let ean = ean_with_check_digit(&format!("871687{:011}", 120_000_000 + town_index as u64 * 10_000_000 + g as u64 * 7));
             let smart = r.gen_bool(cfg.smart_share);
             let pv = r.gen_bool(cfg.pv_share);
             let kwp = if pv {
