@@ -434,6 +434,58 @@ def replace_by_feed_in(path, houses, p_load, q_load, p_pv, t0_utc, n_min):
     return n
 
 
+def ean_with_check_digit(first17):
+    """GS1 mod-10 check digit (weights 3,1,3,... from the right)."""
+    total = sum(int(c) * (3 if i % 2 == 0 else 1) for i, c in enumerate(reversed(first17)))
+    return first17 + str((10 - total % 10) % 10)
+
+
+def ean_map(eans, offset):
+    if offset == 0:
+        return {e: e for e in eans}
+    out = {}
+    for e in eans:
+        if len(e) != 18 or not e.isdigit():
+            raise SystemExit(f"EAN {e!r}: not 18 digits, cannot remap")
+        out[e] = ean_with_check_digit(str(int(e[:17]) + offset).zfill(17))
+    return out
+
+
+def copy_inputs(sample, out, emap):
+    """The sample's inputs with every EAN replaced (text-level for CSV/JSON, SQL for GPKG)."""
+    import re
+    import shutil
+
+    pat = re.compile(r"(?<!\d)\d{18}(?!\d)")
+
+    def sub_text(src, dst):
+        with open(src, encoding="utf-8") as f:
+            text = f.read()
+        with open(dst, "w", encoding="utf-8", newline="") as f:
+            f.write(pat.sub(lambda m: emap.get(m.group(0), m.group(0)), text))
+
+    written = []
+    for name in ("stations.geojson", "cables.geojson", "nodes.geojson", "voltage.csv.gz.purpose.json"):
+        if os.path.exists(os.path.join(sample, name)):
+            shutil.copyfile(os.path.join(sample, name), os.path.join(out, name))
+            written.append(name)
+    for name in ("connections.geojson", "truth.csv", "scenario.json"):
+        if os.path.exists(os.path.join(sample, name)):
+            sub_text(os.path.join(sample, name), os.path.join(out, name))
+            written.append(name)
+    for name in os.listdir(sample):
+        if name.endswith(".gpkg"):
+            dst = os.path.join(out, name)
+            shutil.copyfile(os.path.join(sample, name), dst)
+            con = sqlite3.connect(dst)
+            con.executemany("update connections set ean = ? where ean = ?", [(n, o) for o, n in emap.items() if o != n])
+            con.commit()
+            con.execute("vacuum")
+            con.close()
+            written.append(name)
+    return written
+
+
 # ---------------------------------------------------------------------------------------
 # Main
 # ---------------------------------------------------------------------------------------
@@ -465,6 +517,13 @@ def main():
     ap.add_argument("--ev-share", type=float, default=0.08, help="share of houses with an EV (x2.5 for three-phase)")
     ap.add_argument("--oltc-step", type=float, default=0.0125,
                     help="HV/MV tap changer step (pu); 0 = no tap changer (smooth MV voltage)")
+    ap.add_argument("--ean-offset", type=int, default=0,
+                    help="add N to the first 17 digits of every EAN (check digit recomputed) in the output, so "
+                         "the PGM sample never shares an EAN with the sample it was made from (the privacy "
+                         "ledger would count two reads of one connection)")
+    ap.add_argument("--copy-inputs", action="store_true",
+                    help="also write the sample's GIS, truth.csv, scenario.json and voltage purpose file into "
+                         "--out, with the EANs remapped by --ean-offset")
     ap.add_argument("--no-validate", action="store_true")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
@@ -815,6 +874,8 @@ def main():
                     for ch in range(len(h["meter_phases"])):
                         rows.append((h["ean"], k, ch))
     os.makedirs(args.out, exist_ok=True)
+    emap = ean_map(list(truth), args.ean_offset)
+    copied = copy_inputs(sample, args.out, emap) if args.copy_inputs else []
 
     def write(name, digits):
         path = os.path.join(args.out, name)
@@ -827,7 +888,7 @@ def main():
                     s = f"{math.floor(v * 10 + 0.5) / 10:.1f}"
                 else:
                     s = f"{math.floor(v + 0.5):.0f}"
-                w(f"{ean},{ts_str[k]},L{ch + 1},{s}\n".encode())
+                w(f"{emap[ean]},{ts_str[k]},L{ch + 1},{s}\n".encode())
         return path
 
     rounding = args.rounding or float(scenario.get("config", {}).get("rounding_v", 0.1))
@@ -846,6 +907,8 @@ def main():
         layout=os.path.normpath(layout) if layout != "none" else "none",
         rounding_v=rounding,
         variant=bool(args.variant),
+        ean_offset=args.ean_offset,
+        copied_inputs=copied,
         rows=len(rows),
         layout_rows_skipped=unknown,
         nodes=len(nodes), lines=len(lines), links=len(links), transformers=len(transformers),
