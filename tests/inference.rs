@@ -68,6 +68,25 @@ fn summer_pv_at_1_v() {
     assert!(a.recall() >= 0.6, "recall {}", a.recall());
 }
 
+#[test]
+fn quiet_street_at_1_v_with_meter_calibration_errors() {
+    // The stress case found with power-grid-model data (docs/independent-check.md): little
+    // load variation, 1 V rounding and meters 0.3% off, so rounding thresholds rather than
+    // phases line meters up. Coarse readings get their own (higher) decision temperatures.
+    let mut cfg = bench::base_config(2, 150);
+    cfg.rounding_v = 1.0;
+    cfg.heat_pump_share = 0.0;
+    cfg.ev_share = 0.0;
+    cfg.meter_gain_sigma = 0.003;
+    let a = run(&cfg, 1);
+    assert!(a.phase() >= 0.98, "phase {}", a.phase());
+    assert!(a.feeder() >= 0.97, "feeder {}", a.feeder());
+    assert!(a.precision() >= PRECISION_QUIET, "precision {}", a.precision());
+}
+
+/// Measured 1.000 (seed 1) and 0.985 over seeds 1-2 in `lvtopo bench accuracy`.
+const PRECISION_QUIET: f64 = 0.98;
+
 /// Analyses a committed sample network (as `lvtopo analyze` reads it) against its truth.csv.
 fn sample(name: &str) -> Accuracy {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-networks").join(name);

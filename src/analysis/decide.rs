@@ -87,8 +87,17 @@ pub fn decide(
             prior_f[i / k_h] * pk
         })
         .collect();
-    let post_f = temper_likelihood(&r.posterior, &prior, opts.feeder_decision_temperature);
-    let post_k = temper_likelihood(&r.posterior, &prior, opts.phase_decision_temperature);
+    // Readings rounded to 1 V: the rounding noise is as large as the phase signal and,
+    // with meter calibration errors, correlated between meters whose levels share the
+    // same fraction of a volt; such evidence is worth less (own temperatures).
+    let coarse = r.stats.iter().any(|s| s.resolution_v >= 0.5);
+    let (t_feeder, t_phase) = if coarse {
+        (opts.coarse_feeder_decision_temperature, opts.coarse_phase_decision_temperature)
+    } else {
+        (opts.feeder_decision_temperature, opts.phase_decision_temperature)
+    };
+    let post_f = temper_likelihood(&r.posterior, &prior, t_feeder);
+    let post_k = temper_likelihood(&r.posterior, &prior, t_phase);
     let pf: Vec<f64> = (0..nf).map(|i| post_f[i * k_h..(i + 1) * k_h].iter().sum()).collect();
     let pk: Vec<f64> = (0..k_h).map(|k| (0..nf).map(|i| post_k[i * k_h + k]).sum()).collect();
     let (fi, f_conf) = argmax(&pf);

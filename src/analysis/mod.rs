@@ -65,6 +65,9 @@ pub struct AnalysisOptions {
     pub feeder_decision_temperature: f64,
     pub phase_decision_temperature: f64,
     pub cable_decision_temperature: f64,
+    /// The same for meters whose readings are rounded to 0.5 V or more.
+    pub coarse_feeder_decision_temperature: f64,
+    pub coarse_phase_decision_temperature: f64,
     /// A feeder change is not suggested when the connection is closer than this to the
     /// station (along the cables) both on its GIS cable and on the inferred one.
     /// (Tempering the evidence a further (d0/d)^2 there instead was tried: recall +1
@@ -97,6 +100,8 @@ impl Default for AnalysisOptions {
             feeder_decision_temperature: 5.0,
             phase_decision_temperature: 5.0,
             cable_decision_temperature: 1.0,
+            coarse_feeder_decision_temperature: 10.0,
+            coarse_phase_decision_temperature: 10.0,
             feeder_min_station_distance_m: 60.0,
             suggest_threshold: 0.99,
             ok_threshold: 0.5,

@@ -46,6 +46,11 @@ pub struct SimConfig {
     pub start: NaiveDate,
     /// Meter rounding of the voltage (0.1 or 1 V).
     pub rounding_v: f64,
+    /// Standard deviation of each meter channel's voltage gain error (0.001 = 0.1%,
+    /// ~0.23 V; meters are specified to ~0.5%). Applied before the rounding, so at 1 V
+    /// it scatters where each meter crosses the rounding thresholds.
+    #[serde(default)]
+    pub meter_gain_sigma: f64,
     /// Share of smart meters (the rest are conventional: no data).
     pub smart_share: f64,
     pub pv_share: f64,
@@ -83,6 +88,7 @@ impl SimConfig {
             days: 10,
             start: winter,
             rounding_v: 0.1,
+            meter_gain_sigma: 0.0,
             smart_share: 0.95,
             pv_share: 0.3,
             pv_kwp_max: 6.5,
@@ -139,6 +145,9 @@ impl SimConfig {
         }
         if self.stations == 0 || self.connections_per_station < 8 {
             return Err("at least one station with at least 8 connections".into());
+        }
+        if !(0.0..=0.05).contains(&self.meter_gain_sigma) {
+            return Err(format!("meter gain error must be between 0 and 0.05 (5%), found {}", self.meter_gain_sigma));
         }
         if !(self.rounding_v > 0.0 && self.rounding_v <= 5.0) {
             return Err(format!("rounding must be e.g. 0.1 or 1 V, found {}", self.rounding_v));

@@ -81,6 +81,18 @@ pub fn simulate(
 ) -> Result<StationResult, SimError> {
     let n = st.houses.len();
     let steps = grid.len;
+    // Each meter channel's calibration error: a gain drawn once (own random stream, so
+    // every other stream and hence the committed samples stay as they are when it is 0).
+    let meter_gain: Vec<[f64; 3]> = (0..n)
+        .map(|h| {
+            if cfg.meter_gain_sigma <= 0.0 {
+                return [1.0; 3];
+            }
+            let mut r = rng_for(seed, 14, (job.first_conn + h) as u64);
+            let normal = rand_distr::Normal::new(0.0, cfg.meter_gain_sigma).expect("sigma checked by SimConfig::validate");
+            std::array::from_fn(|_| 1.0 + r.sample(normal))
+        })
+        .collect();
     let profiles: Vec<Profile> = (0..n)
         .map(|h| {
             let house = &st.houses[h];
@@ -247,7 +259,7 @@ pub fn simulate(
                     a.in_over = false;
                 }
                 if series_of[h] != usize::MAX && on && !missing[h * steps + i] {
-                    let rounded = (v / cfg.rounding_v).round() * cfg.rounding_v;
+                    let rounded = (v * meter_gain[h][k] / cfg.rounding_v).round() * cfg.rounding_v;
                     job.volt[(series_of[h] + k) * steps + i] = rounded as f32;
                 }
             }
