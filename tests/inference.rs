@@ -22,6 +22,7 @@ fn run(cfg: &SimConfig, seed: u64) -> Accuracy {
         for c in [a.feeder_confidence, a.cable_confidence, a.phase_confidence] {
             assert!((0.0..=1.0).contains(&c), "confidence {c} of {a:?}");
         }
+        assert_cable_on_feeder(&out.network, a);
     }
     let acc = metrics::evaluate(&out.network, &res, &out.truth);
     eprintln!("{}\n{}", metrics::table_header(), metrics::table_row(&cfg.preset, &acc));
@@ -88,6 +89,14 @@ fn quiet_street_at_1_v_with_meter_calibration_errors() {
 const PRECISION_QUIET: f64 = 0.98;
 
 /// Analyses a committed sample network (as `lvtopo analyze` reads it) against its truth.csv.
+/// The inferred cable is a section of the inferred feeder (also in `insufficient_data` rows).
+fn assert_cable_on_feeder(net: &lvtopo::model::Network, a: &analysis::Assignment) {
+    if let (Some(f), Some(c)) = (&a.inferred_feeder, &a.inferred_cable) {
+        let cable = &net.cables[net.cable_index(c).expect("inferred cable exists")];
+        assert_eq!(&cable.feeder_id, f, "cable {c} of {a:?}");
+    }
+}
+
 fn sample(name: &str) -> Accuracy {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-networks").join(name);
     let loaded = lvtopo::io::load_network(&dir, &NoProgress).expect("not cancelled");
@@ -99,6 +108,7 @@ fn sample(name: &str) -> Accuracy {
     assert!(!report.has_errors(), "{report}");
     let res = analysis::analyze(&loaded.network, &loaded.topology, &v, &AnalysisOptions::default(), &NoProgress)
         .expect("not cancelled");
+    res.assignments.iter().for_each(|a| assert_cable_on_feeder(&loaded.network, a));
     let acc = metrics::evaluate(&loaded.network, &res, &truth);
     eprintln!(
         "{}\n{}\nsuggestions {} ({} right), GIS errors {} ({} found)",

@@ -111,9 +111,17 @@ pub fn decide(
     let inferred_phase =
         if k_h == 6 { InferredPhase::Rotation(Rotation::all()[k]) } else { InferredPhase::Single(Phase::from_index(k)) };
     // Cable: prior from GIS and distance within the inferred feeder.
-    let mut cables = match cable_posterior {
-        Some(c) if !c.is_empty() => c.to_vec(),
-        _ => index.cable_candidates(
+    // The cable step ran on the engine's most likely feeder; the tempered decision may
+    // pick another one, and the cable must belong to the feeder reported with it.
+    let on_feeder: Option<Vec<(usize, f64)>> = cable_posterior
+        .map(|c| c.iter().copied().filter(|(ci, _)| index.cable_feeder[*ci] == Some(feeder)).collect::<Vec<_>>())
+        .filter(|c| !c.is_empty());
+    let mut cables = match on_feeder {
+        Some(c) => {
+            let total: f64 = c.iter().map(|x| x.1).sum();
+            c.into_iter().map(|(ci, p)| (ci, if total > 0.0 { p / total } else { p })).collect()
+        }
+        None => index.cable_candidates(
             net,
             topo,
             m.conn,

@@ -32,6 +32,9 @@ pub struct Args {
     /// Share of smart meters (the rest conventional, without data).
     #[arg(long)]
     pub smart_share: Option<f64>,
+    /// Meter calibration error: standard deviation of each channel's gain (0.003 = 0.3%).
+    #[arg(long)]
+    pub meter_gain_sigma: Option<f64>,
     /// summer or winter (sets the default start date).
     #[arg(long)]
     pub season: Option<String>,
@@ -85,6 +88,9 @@ pub fn config_from(a: &Args) -> anyhow::Result<SimConfig> {
     }
     if let Some(v) = a.rounding {
         cfg.rounding_v = v;
+    }
+    if let Some(v) = a.meter_gain_sigma {
+        cfg.meter_gain_sigma = v;
     }
     if let Some(v) = a.smart_share {
         cfg.smart_share = v;
