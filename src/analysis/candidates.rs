@@ -233,16 +233,15 @@ impl NetworkIndex {
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         scored
     }
-}
 
-impl NetworkIndex {
     /// Geographic weight of each candidate section (cable, distance) of one feeder for
     /// connection `c`. When the connection's street is known and some candidates carry
     /// registered connections of that street, those are the street's cable: among them
     /// the along-street model decides ([`along_street_weights`]); a section of another
     /// street (a branch cable passing the house, the cable around the corner) shares
     /// [`OTHER_STREET_WEIGHT`] times the weight of the street's nearest section with
-    /// the other streets' sections, less when it lies further. Otherwise the along-street model runs over all candidates.
+    /// the other streets' sections, less when it lies further. Otherwise the
+    /// along-street model runs over all candidates.
     fn street_weights(&self, c: &Connection, near: &[(usize, f64)], sigma_m: f64) -> Vec<(usize, f64)> {
         let key = street_key(c);
         let on_street: Vec<bool> = near
@@ -279,9 +278,7 @@ impl NetworkIndex {
             })
             .collect()
     }
-}
 
-impl NetworkIndex {
     /// The house-number neighbours of a connection on its street and side (same
     /// parity): the nearest lower and the nearest higher number within
     /// [`NEIGHBOUR_MAX_NUMBERS`], and other connections at the same number (flats,
