@@ -492,6 +492,10 @@ fn cli_on_the_street_sample_and_refusal_outside_outage_windows() {
     for f in ["interruptions.csv", "compensation.csv", "register.csv", "mismatches.csv", "localisation.csv"] {
         assert!(dir.path().join("out").join(f).is_file(), "{f}");
     }
+    // The meters' outage log itself was admitted (for compensation, its purpose file) and audited.
+    let store = lvtopo::privacy::PrivacyStore::open(Some(&dir.path().join("privacy"))).unwrap();
+    let audit = format!("{:?}", store.audit().unwrap().entries().unwrap()).to_lowercase();
+    assert!(audit.contains("outage_log.csv") && audit.contains("compensation"), "{audit}");
     // One answer far from any outage: refused, unless the user consents to drop it.
     let text = std::fs::read_to_string(sample.join("voltage_presence.csv")).unwrap();
     let first = text.lines().nth(1).unwrap();

@@ -34,8 +34,32 @@ pub struct Args {
     /// and only inside a (suspected) outage window (registered incidents and the
     /// meters' logs). Without `--purpose` or a purpose file, this command states
     /// its own purpose (fault_localisation); the audit log records the read.
+    /// The outage log is admitted for compensation / the interruption register
+    /// (its purpose file, else compensation).
     #[command(flatten)]
     pub purpose: crate::cli::privacy::PurposeArgs,
+}
+
+/// Admits the meters' outage log read from `path` for compensation or the interruption
+/// register (what this command computes from it): its purpose file, or `--purpose` when
+/// that is one of these two, otherwise compensation.
+fn admit_outage_log(
+    args: &Args,
+    path: &std::path::Path,
+    log: Vec<crate::model::OutageRecord>,
+) -> anyhow::Result<Vec<crate::model::OutageRecord>> {
+    use crate::privacy::Purpose;
+    const FOR_LOG: [Purpose; 2] = [Purpose::Compensation, Purpose::InterruptionRegister];
+    let mut purpose = args.purpose.clone();
+    let has_sidecar = crate::privacy::sidecar::sidecar_path(path).is_file();
+    if purpose.purpose_file.is_none() {
+        if has_sidecar {
+            purpose.purpose = None; // `--purpose` names the presence answers' purpose
+        } else if !purpose.purpose.is_some_and(|p| FOR_LOG.contains(&p)) {
+            purpose.purpose = Some(Purpose::Compensation);
+        }
+    }
+    purpose.admit(log, path, &FOR_LOG, Vec::new())
 }
 
 /// Admits the presence answers read from `path` (or refuses them, naming the rule).
@@ -84,6 +108,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if file_errors {
         anyhow::bail!("an input file could not be read (see the report above)");
     }
+    m.outage_log = admit_outage_log(&args, &args.log, std::mem::take(&mut m.outage_log))?;
     if let Some((p, answers)) = presence {
         m.presence = admit_presence(&args, p, answers, &m)?;
     }
