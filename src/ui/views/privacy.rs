@@ -10,7 +10,7 @@ use crate::privacy::audit::{AuditEntry, Decision};
 use crate::privacy::ev::EvDetection;
 use crate::privacy::pseudonym::{PseudonymiseOptions, pseudonymise_csv_file};
 use crate::privacy::purge::{PurgeOptions, PurgePlan, plan, purge};
-use crate::privacy::{MinGroupSize, PrivacyStore, PseudonymKey, Purpose};
+use crate::privacy::{DataKind, MinGroupSize, PrivacyStore, PseudonymKey, Purpose};
 use crate::ui::command::UiCommand;
 use crate::ui::state::AppState;
 use crate::ui::view::{Placement, View, ViewContext};
@@ -338,6 +338,10 @@ impl PrivacyView {
             ui.weak("No feed-in read loaded (feed_in.csv).");
             return;
         };
+        if let Err(why) = feed_in_admitted_for_aggregates(&ds.privacy_reads) {
+            ui.colored_label(ui.visuals().warn_fg_color, why);
+            return;
+        }
         let Ok(k) = MinGroupSize::new(self.k) else { return };
         let key = (Arc::as_ptr(&ds.network), self.level, self.k);
         if self.aggregates.as_ref().is_none_or(|a| (a.0, a.1, a.2) != key) {
@@ -445,6 +449,25 @@ impl View for PrivacyView {
     }
 }
 
+/// The use cases whose purpose allows area aggregates of feed-in (uc11, uc13, uc14).
+const AGGREGATE_PURPOSES: [Purpose; 3] = [Purpose::LoadAggregates, Purpose::EvChargingAggregates, Purpose::ResearchAggregates];
+
+/// Aggregates may only be made from a feed-in read admitted for an aggregate use case:
+/// a read loaded for PV registration or voltage analysis may not be reused for them.
+fn feed_in_admitted_for_aggregates(reads: &[LoadedRead]) -> Result<(), String> {
+    let feed_in = reads.iter().rev().find(|r| r.kind == DataKind::FeedIn && r.decision != Decision::Refused);
+    match feed_in.and_then(|r| r.purpose) {
+        Some(p) if AGGREGATE_PURPOSES.contains(&p) => Ok(()),
+        Some(p) => Err(format!(
+            "The loaded feed-in read was admitted for {p}; area aggregates need a read admitted for \
+             uc11 (load aggregates), uc13 (EV charging) or uc14 (research). Load it again with one of those purposes."
+        )),
+        None => Err("The loaded feed-in read has no recorded purpose: load it through File > Open to have it admitted for \
+             uc11, uc13 or uc14 before making aggregates."
+            .into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::ui::command::UiCommand;
@@ -539,5 +562,39 @@ mod tests {
         let r = ds.privacy_reads.iter().find(|r| r.path == copy).unwrap();
         assert_eq!(r.decision, crate::privacy::audit::Decision::Trimmed, "{r:?}");
         assert!(r.period.unwrap().duration_s() <= 7 * 86_400);
+    }
+}
+
+#[cfg(test)]
+mod aggregate_admission_tests {
+    use super::*;
+
+    fn read(kind: DataKind, purpose: Option<Purpose>, decision: Decision) -> LoadedRead {
+        LoadedRead {
+            path: PathBuf::from("feed_in.csv"),
+            kind,
+            purpose,
+            decision,
+            message: String::new(),
+            remediable: false,
+            period: None,
+            connections: 10,
+            at: 0,
+        }
+    }
+
+    #[test]
+    fn aggregates_need_a_feed_in_read_admitted_for_an_aggregate_use_case() {
+        let pv = read(DataKind::FeedIn, Some(Purpose::PvRegistration), Decision::Approved);
+        let err = feed_in_admitted_for_aggregates(std::slice::from_ref(&pv)).unwrap_err();
+        assert!(err.contains("uc11"), "{err}");
+        let agg = read(DataKind::FeedIn, Some(Purpose::LoadAggregates), Decision::Trimmed);
+        assert!(feed_in_admitted_for_aggregates(&[pv.clone(), agg]).is_ok());
+        let refused = read(DataKind::FeedIn, Some(Purpose::ResearchAggregates), Decision::Refused);
+        assert!(feed_in_admitted_for_aggregates(&[pv, refused]).is_err(), "a refused read admits nothing");
+        assert!(
+            feed_in_admitted_for_aggregates(&[read(DataKind::Voltage, Some(Purpose::LoadAggregates), Decision::Approved)])
+                .is_err()
+        );
     }
 }
