@@ -132,6 +132,8 @@ pub enum UiCommand {
     LoadWithPurposes(crate::ui::views::privacy_load::PrivacyChoices, Vec<PathBuf>),
     /// The user declined to state a purpose: the files are not read.
     CancelPurposeQuestion,
+    /// After a purge: drop the raw meter reads held in memory too (derived results stay).
+    ForgetRawReads,
 }
 
 impl UiCommand {
@@ -200,6 +202,7 @@ impl UiCommand {
             LoadWithPurposes(c, _) if c.consent_trim => "Read keeping only what the privacy rules allow".into(),
             LoadWithPurposes(_, p) => format!("Read {} measurement file(s) for the purposes chosen", p.len()),
             CancelPurposeQuestion => "Do not read the measurement files".into(),
+            ForgetRawReads => "Drop the purged meter reads from memory".into(),
         }
     }
 

@@ -199,6 +199,14 @@ impl LvtopoApp {
                 choices.dir = self.privacy_dir();
                 self.spawn_measurement_load(paths, choices);
             }
+            ForgetRawReads => {
+                if let Some(ds) = self.state.dataset.as_mut() {
+                    // Operator data (registered incidents) is not a meter read and stays.
+                    let kept = crate::model::Measurements { incidents: ds.measurements.incidents.clone(), ..Default::default() };
+                    ds.measurements = std::sync::Arc::new(kept);
+                    self.state.set_message("Raw meter reads purged from disk and dropped from memory; derived results kept");
+                }
+            }
             CancelPurposeQuestion => {
                 if let Some(q) = self.state.purpose_question.take() {
                     self.state.set_message(format!(

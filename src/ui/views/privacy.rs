@@ -241,7 +241,7 @@ impl PrivacyView {
         });
     }
 
-    fn purge_ui(&mut self, ui: &mut egui::Ui, store: &PrivacyStore) {
+    fn purge_ui(&mut self, ui: &mut egui::Ui, store: &PrivacyStore, commands: &mut Vec<UiCommand>) {
         ui.label("After the corrections are exported, delete the raw reads; derived results (assignments, corrections, evidence) stay.");
         ui.checkbox(&mut self.purge_sources, "Also delete the loaded source measurement files (when unchanged)");
         let opts = PurgeOptions { sources: self.purge_sources, without_export: false, dry_run: false };
@@ -272,7 +272,12 @@ impl PrivacyView {
         let n = p.delete.len();
         ui.checkbox(&mut self.purge_confirm, format!("Yes, delete these {n} file(s) for good"));
         if ui.add_enabled(self.purge_confirm && p.unexported_loads == 0, egui::Button::new("Purge raw reads")).clicked() {
-            self.message = match purge(store, &opts) {
+            let outcome = purge(store, &opts);
+            if outcome.is_ok() {
+                // The raw values must not survive in this session either.
+                commands.push(UiCommand::ForgetRawReads);
+            }
+            self.message = match outcome {
                 Ok(o) => format!(
                     "{} file(s) deleted at {} (recorded in the audit log); {} kept",
                     o.deleted.len(),
@@ -441,7 +446,9 @@ impl View for PrivacyView {
             egui::CollapsingHeader::new("Audit log")
                 .default_open(true)
                 .show(ui, |ui| self.audit_ui(ui, &store, cx.state.export_dir.as_deref()));
-            egui::CollapsingHeader::new("Purge raw reads").show(ui, |ui| self.purge_ui(ui, &store));
+            let mut after_purge = Vec::new();
+            egui::CollapsingHeader::new("Purge raw reads").show(ui, |ui| self.purge_ui(ui, &store, &mut after_purge));
+            after_purge.into_iter().for_each(|c| cx.push(c));
             egui::CollapsingHeader::new("Pseudonymised export").show(ui, |ui| self.pseudonym_ui(ui, &store, cx.state));
             egui::CollapsingHeader::new("Aggregates (k connections or more)")
                 .show(ui, |ui| self.aggregates_ui(ui, &store, cx.state));
@@ -517,6 +524,15 @@ mod tests {
         h.get_by_label_contains("chain intact");
         let log = crate::privacy::AuditLog::open(dir.path()).unwrap().entries().unwrap();
         assert!(log.len() >= 5, "every load is in the audit log");
+        // What a successful purge sends: the raw reads leave memory, the network and
+        // the operator's incident registrations stay.
+        let incidents = h.state().state.dataset.as_ref().unwrap().measurements.incidents.len();
+        h.state_mut().commands.push(UiCommand::ForgetRawReads);
+        h.run_steps(2);
+        let m = &h.state().state.dataset.as_ref().expect("network stays open").measurements;
+        assert!(m.voltage.is_none() && m.feed_in.is_none() && m.presence.is_empty() && m.outage_log.is_empty());
+        assert!(m.voltage_events.is_empty());
+        assert_eq!(m.incidents.len(), incidents);
     }
 
     #[test]
