@@ -82,34 +82,18 @@ fn station_cables(
     st: &StationRefs,
     mem: &[(usize, usize, usize, Vec<usize>)],
 ) -> Vec<(usize, Vec<(usize, f64)>)> {
+    // Geographic prior per member (best first).
+    let prior: Vec<Vec<(usize, f64)>> =
+        mem.iter().map(|(b, j, f, _)| index.cable_candidates(net, topo, buckets[*b][*j].conn, *f, opts)).collect();
     // Geography only (the default): the voltage work below would be thrown away.
     if opts.cable_voltage_temperature <= 0.0 {
-        return mem
-            .iter()
-            .map(|(b, j, f, _)| {
-                let conn = buckets[*b][*j].conn;
-                let cands = index.cable_candidates(
-                    net,
-                    topo,
-                    conn,
-                    *f,
-                    opts.gis_cable_prior,
-                    opts.search_radius_m,
-                    opts.cable_along_sigma_m,
-                );
-                (conn, cands)
-            })
-            .collect();
+        return mem.iter().zip(prior).map(|((b, j, _, _), p)| (buckets[*b][*j].conn, p)).collect();
     }
-    // Geographic prior per member, and its standardised channels.
-    let mut prior: Vec<Vec<(usize, f64)>> = Vec::with_capacity(mem.len());
+    // Standardised channels per member, and their sums per (cable, phase).
     let mut zs: Vec<Vec<Option<Vec<f32>>>> = Vec::with_capacity(mem.len());
     let mut local: HashMap<(usize, usize), (Vec<f32>, f64)> = HashMap::new();
-    for (b, j, f, phases) in mem {
-        let m = &buckets[*b][*j];
-        let cands =
-            index.cable_candidates(net, topo, m.conn, *f, opts.gis_cable_prior, opts.search_radius_m, opts.cable_along_sigma_m);
-        let ch = engine.standardised(m);
+    for ((b, j, _, phases), cands) in mem.iter().zip(&prior) {
+        let ch = engine.standardised(&buckets[*b][*j]);
         if let Some(&(c0, _)) = cands.first() {
             for (c, z) in ch.iter().enumerate() {
                 if let Some(z) = z {
@@ -119,7 +103,6 @@ fn station_cables(
                 }
             }
         }
-        prior.push(cands);
         zs.push(ch);
     }
     let mut out = Vec::with_capacity(mem.len());
@@ -127,7 +110,7 @@ fn station_cables(
         let m = &buckets[*b][*j];
         let r = &results[*b][*j];
         let cands: Vec<(usize, f64)> = prior[i].iter().copied().filter(|(_, p)| *p >= 1e-3).collect();
-        if cands.len() < 2 || opts.cable_voltage_temperature <= 0.0 {
+        if cands.len() < 2 {
             out.push((m.conn, prior[i].clone()));
             continue;
         }

@@ -2,6 +2,7 @@
 //! its GIS registration plus every cable (of any station) within reach,
 //! found with an R-tree over the cable segments.
 
+use super::AnalysisOptions;
 use crate::model::{Connection, Network, Topology};
 use crate::quality::stats::normal_cdf;
 use rstar::{AABB, PointDistance, RTree, RTreeObject};
@@ -182,14 +183,12 @@ impl NetworkIndex {
         topo: &Topology,
         conn: usize,
         feeder: usize,
-        gis_cable_prior: f64,
-        radius_m: f64,
-        along_sigma_m: f64,
+        opts: &AnalysisOptions,
     ) -> Vec<(usize, f64)> {
         let c = &net.connections[conn];
         let gis = net.cable_index(&c.cable_id).filter(|&ci| self.cable_feeder[ci] == Some(feeder));
         let mut near: Vec<(usize, f64)> = self
-            .cables_near(c.pos.x, c.pos.y, radius_m)
+            .cables_near(c.pos.x, c.pos.y, opts.search_radius_m)
             .into_iter()
             .filter(|(ci, _)| self.cable_feeder[*ci] == Some(feeder))
             .collect();
@@ -203,13 +202,13 @@ impl NetworkIndex {
                 .into_iter()
                 .collect();
         }
-        let gis_odds = gis_cable_prior / (1.0 - gis_cable_prior).max(1e-9);
+        let gis_odds = opts.gis_cable_prior / (1.0 - opts.gis_cable_prior).max(1e-9);
         if let Some(g) = gis {
             if !near.iter().any(|(ci, _)| *ci == g) {
                 near.push((g, topo.attach(net, g, &c.pos).offset_m));
             }
         }
-        let mut scored = self.street_weights(c, &near, along_sigma_m);
+        let mut scored = self.street_weights(c, &near, opts.cable_along_sigma_m);
         // House-number neighbours: a house between two houses on section A is on A.
         for nb in self.number_neighbours(net, conn) {
             let nb_cable = net.cable_index(&net.connections[nb].cable_id);
@@ -336,24 +335,7 @@ mod tests {
     use super::*;
     use crate::model::*;
 
-    fn pt(x: f64, y: f64) -> GeoPoint {
-        GeoPoint { x, y, lon: 0.0, lat: 0.0 }
-    }
-
-    fn cable(id: &str, a: (f64, f64), b: (f64, f64)) -> Cable {
-        Cable {
-            id: id.into(),
-            station_id: "S".into(),
-            feeder_id: "F1".into(),
-            from_node: None,
-            to_node: None,
-            conductor: None,
-            r_ohm_per_km: None,
-            length_m: None,
-            geometry: vec![pt(a.0, a.1), pt(b.0, b.1)],
-            extra: Default::default(),
-        }
-    }
+    use crate::model::fixtures::{cable, pt};
 
     fn house(n: u32, street: &str, cable: &str, at: (f64, f64)) -> Connection {
         Connection {
@@ -379,9 +361,9 @@ mod tests {
     fn street_net(odd_registrations: [&str; 5]) -> Network {
         let station = Station { id: "S".into(), name: None, pos: pt(0.0, 0.0), extra: Default::default() };
         let cables = vec![
-            cable("A", (0.0, 0.0), (50.0, 0.0)),
-            cable("B", (50.0, 0.0), (100.0, 0.0)),
-            cable("C", (50.0, 0.0), (50.0, 80.0)),
+            cable("A", "F1", &[(0.0, 0.0), (50.0, 0.0)]),
+            cable("B", "F1", &[(50.0, 0.0), (100.0, 0.0)]),
+            cable("C", "F1", &[(50.0, 0.0), (50.0, 80.0)]),
         ];
         let mut conns: Vec<Connection> = [15.0, 25.0, 45.0, 65.0, 80.0]
             .iter()
@@ -414,7 +396,9 @@ mod tests {
         // Kerkstraat 5 at x = 45: 5 m from the branch C, 8 m from A, 9.4 m from B.
         let conn = 2;
         assert_eq!(index.number_neighbours(&net, conn), vec![1, 3]);
-        let cands = index.cable_candidates(&net, &topo, conn, 0, 0.5, 60.0, 3.0);
+        let opts =
+            AnalysisOptions { gis_cable_prior: 0.5, search_radius_m: 60.0, cable_along_sigma_m: 3.0, ..Default::default() };
+        let cands = index.cable_candidates(&net, &topo, conn, 0, &opts);
         let p = |id: &str| cands.iter().find(|c| net.cables[c.0].id == id).map_or(0.0, |c| c.1);
         assert!(p("A") > 0.9, "{cands:?}");
         assert!(p("C") < 0.02, "the Dorpsstraat branch passing the house: {cands:?}");
@@ -423,7 +407,7 @@ mod tests {
         bare.connections.iter_mut().for_each(|c| c.street = None);
         let bare = Network::new(bare.stations, bare.cables, bare.connections, Crs::RdNew);
         let index = NetworkIndex::build(&bare);
-        let cands = index.cable_candidates(&bare, &topo, conn, 0, 0.5, 60.0, 3.0);
+        let cands = index.cable_candidates(&bare, &topo, conn, 0, &opts);
         assert_eq!(bare.cables[cands[0].0].id, "C", "{cands:?}");
     }
 

@@ -121,15 +121,7 @@ pub fn decide(
             let total: f64 = c.iter().map(|x| x.1).sum();
             c.into_iter().map(|(ci, p)| (ci, if total > 0.0 { p / total } else { p })).collect()
         }
-        None => index.cable_candidates(
-            net,
-            topo,
-            m.conn,
-            feeder,
-            opts.gis_cable_prior,
-            opts.search_radius_m,
-            opts.cable_along_sigma_m,
-        ),
+        None => index.cable_candidates(net, topo, m.conn, feeder, opts),
     };
     let tempered = temper(&cables.iter().map(|c| c.1).collect::<Vec<_>>(), opts.cable_decision_temperature);
     for (c, p) in cables.iter_mut().zip(tempered) {

@@ -4,29 +4,11 @@
 //! rotation, clock shift, statuses); accuracy is measured on the simulator.
 
 use super::*;
+use crate::model::fixtures::{cable, pt};
 use crate::model::*;
 use crate::progress::NoProgress;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-
-fn pt(x: f64, y: f64) -> GeoPoint {
-    GeoPoint { x, y, lon: 0.0, lat: 0.0 }
-}
-
-fn cable(id: &str, feeder: &str, a: (f64, f64), b: (f64, f64)) -> Cable {
-    Cable {
-        id: id.into(),
-        station_id: "S".into(),
-        feeder_id: feeder.into(),
-        from_node: None,
-        to_node: None,
-        conductor: None,
-        r_ohm_per_km: None,
-        length_m: None,
-        geometry: vec![pt(a.0, a.1), pt(b.0, b.1)],
-        extra: Default::default(),
-    }
-}
 
 struct Toy {
     net: Network,
@@ -42,7 +24,7 @@ fn toy(rounding: f32) -> Toy {
     let n = 1440;
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let station = Station { id: "S".into(), name: None, pos: pt(0.0, 0.0), extra: Default::default() };
-    let cables = vec![cable("C1", "F1", (0.0, 0.0), (300.0, 0.0)), cable("C2", "F2", (0.0, 0.0), (0.0, 300.0))];
+    let cables = vec![cable("C1", "F1", &[(0.0, 0.0), (300.0, 0.0)]), cable("C2", "F2", &[(0.0, 0.0), (0.0, 300.0)])];
     // Load currents per feeder and phase: AR(1) around a daily shape.
     let mut cur = vec![[[0f64; 3]; 2]; n];
     let mut state = [[0f64; 3]; 2];

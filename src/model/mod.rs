@@ -4,6 +4,8 @@
 //! Coordinates are kept twice: RD New metres (for lengths, snapping, spatial
 //! queries) and WGS84 degrees (for the map), both filled in at load time.
 
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod measurements;
 pub mod network;
 pub mod phase;

@@ -315,33 +315,16 @@ mod tests {
     use crate::model::network::*;
     use crate::model::phase::*;
 
-    fn pt(x: f64, y: f64) -> GeoPoint {
-        GeoPoint { x, y, lon: 0.0, lat: 0.0 }
-    }
-
-    fn cable(id: &str, pts: &[(f64, f64)]) -> Cable {
-        Cable {
-            id: id.into(),
-            station_id: "S".into(),
-            feeder_id: "F1".into(),
-            from_node: None,
-            to_node: None,
-            conductor: None,
-            r_ohm_per_km: None,
-            length_m: None,
-            geometry: pts.iter().map(|&(x, y)| pt(x, y)).collect(),
-            extra: Default::default(),
-        }
-    }
+    use crate::model::fixtures::{cable, pt};
 
     #[test]
     fn snapping_routes_and_attachment() {
         let st = Station { id: "S".into(), name: None, pos: pt(0.0, -5.0), extra: Default::default() };
         // Main cable drawn away from the station, branch drawn *towards* the main cable
         // and ending 0.3 m off its end point (within snap tolerance).
-        let main = cable("C1", &[(0.0, 0.0), (100.0, 0.0)]);
-        let branch = cable("C2", &[(100.0, 50.0), (100.2, 0.2)]);
-        let island = cable("C3", &[(500.0, 500.0), (600.0, 500.0)]);
+        let main = cable("C1", "F1", &[(0.0, 0.0), (100.0, 0.0)]);
+        let branch = cable("C2", "F1", &[(100.0, 50.0), (100.2, 0.2)]);
+        let island = cable("C3", "F1", &[(500.0, 500.0), (600.0, 500.0)]);
         let conn = Connection {
             ean: "871".into(),
             station_id: "S".into(),

@@ -456,15 +456,13 @@ impl View for PrivacyView {
     }
 }
 
-/// The use cases whose purpose allows area aggregates of feed-in (uc11, uc13, uc14).
-const AGGREGATE_PURPOSES: [Purpose; 3] = [Purpose::LoadAggregates, Purpose::EvChargingAggregates, Purpose::ResearchAggregates];
-
 /// Aggregates may only be made from a feed-in read admitted for an aggregate use case:
 /// a read loaded for PV registration or voltage analysis may not be reused for them.
 fn feed_in_admitted_for_aggregates(reads: &[LoadedRead]) -> Result<(), String> {
     let feed_in = reads.iter().rev().find(|r| r.kind == DataKind::FeedIn && r.decision != Decision::Refused);
     match feed_in.and_then(|r| r.purpose) {
-        Some(p) if AGGREGATE_PURPOSES.contains(&p) => Ok(()),
+        // The rules say which purposes allow feed-in only as aggregates (uc11, uc13, uc14).
+        Some(p) if p.limits().aggregates_only => Ok(()),
         Some(p) => Err(format!(
             "The loaded feed-in read was admitted for {p}; area aggregates need a read admitted for \
              uc11 (load aggregates), uc13 (EV charging) or uc14 (research). Load it again with one of those purposes."
