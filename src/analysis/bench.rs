@@ -29,6 +29,13 @@ pub struct AccuracyArgs {
     /// Also print the reliability of the stated confidences per scenario.
     #[arg(long)]
     pub reliability: bool,
+    /// Also list every wrong suggestion (EAN, the suggestion with its confidences, the truth).
+    #[arg(long)]
+    pub wrong: bool,
+    /// Write every generated network (with its read and truth) to DIR/<scenario>-seed<N>,
+    /// to reproduce a case with `lvtopo analyze`.
+    #[arg(long, value_name = "DIR")]
+    pub dump: Option<std::path::PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -137,7 +144,20 @@ pub fn run_one(cfg: &SimConfig, seed: u64, opts: &AnalysisOptions) -> anyhow::Re
 
 /// Generates one network and analyses it once per options set.
 pub fn run_many(cfg: &SimConfig, seed: u64, opts: &[AnalysisOptions]) -> anyhow::Result<Vec<Accuracy>> {
+    run_and_dump(cfg, seed, opts, None)
+}
+
+/// [`run_many`], also writing the generated network to `dump` when given.
+fn run_and_dump(
+    cfg: &SimConfig,
+    seed: u64,
+    opts: &[AnalysisOptions],
+    dump: Option<&std::path::Path>,
+) -> anyhow::Result<Vec<Accuracy>> {
     let out = sim::generate(cfg, seed, &NoProgress).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(dir) = dump {
+        sim::write::write(&out, dir, &Default::default()).map_err(|e| anyhow::anyhow!("writing {}: {e}", dir.display()))?;
+    }
     let voltage = out.measurements.voltage.as_ref().ok_or_else(|| anyhow::anyhow!("the generator produced no voltage table"))?;
     let topo = Topology::build(&out.network);
     opts.iter()
@@ -179,7 +199,9 @@ pub fn accuracy(args: AccuracyArgs) -> anyhow::Result<ExitCode> {
         (sc.apply)(&mut cfg);
         let mut totals = vec![Accuracy::default(); sets.len()];
         for seed in 1..=args.seeds {
-            for (t, a) in totals.iter_mut().zip(run_many(&cfg, seed, &opts)?) {
+            let slug: String = sc.name.chars().map(|ch| if ch.is_ascii_alphanumeric() || ch == '.' { ch } else { '-' }).collect();
+            let dump = args.dump.as_ref().map(|d| d.join(format!("{slug}-seed{seed}")));
+            for (t, a) in totals.iter_mut().zip(run_and_dump(&cfg, seed, &opts, dump.as_deref())?) {
                 t.add(&a);
             }
         }
@@ -197,6 +219,9 @@ pub fn accuracy(args: AccuracyArgs) -> anyhow::Result<ExitCode> {
             println!("{}", metrics::table_row(sc, t));
             if args.reliability {
                 println!("|   confidence reliability: {}", t.reliability());
+            }
+            if args.wrong {
+                t.wrong_suggestions.iter().for_each(|w| println!("|   wrong: {w}"));
             }
         }
         println!("{}", metrics::table_row("all scenarios", &all[i]));

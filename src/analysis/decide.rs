@@ -91,10 +91,14 @@ pub fn decide(
     // with meter calibration errors, correlated between meters whose levels share the
     // same fraction of a volt; such evidence is worth less (own temperatures).
     let coarse = r.stats.iter().any(|s| s.resolution_v >= 0.5);
-    let (t_feeder, t_phase) = if coarse {
-        (opts.coarse_feeder_decision_temperature, opts.coarse_phase_decision_temperature)
+    let (t_feeder, t_phase, near_station_m) = if coarse {
+        (
+            opts.coarse_feeder_decision_temperature,
+            opts.coarse_phase_decision_temperature,
+            opts.coarse_feeder_min_station_distance_m,
+        )
     } else {
-        (opts.feeder_decision_temperature, opts.phase_decision_temperature)
+        (opts.feeder_decision_temperature, opts.phase_decision_temperature, opts.feeder_min_station_distance_m)
     };
     let post_f = temper_likelihood(&r.posterior, &prior, t_feeder);
     let post_k = temper_likelihood(&r.posterior, &prior, t_phase);
@@ -167,21 +171,23 @@ pub fn decide(
             }
         }
     }
+    let mut feeder_change_confident = false;
     if feeder_changed {
         let gis = if conn.feeder_id.is_empty() { "(none)" } else { conn.feeder_id.as_str() };
         let to = &index.feeders[feeder].id;
         // Close to the station every feeder carries almost the busbar voltage: there the
-        // feeders' own drops are too small to tell them apart, whatever the posterior says.
-        let near = |d: Option<f64>| d.is_some_and(|d| d < opts.feeder_min_station_distance_m);
+        // feeders' own drops are too small to tell them apart (at 1 V rounding), whatever
+        // the posterior says.
+        let near = |d: Option<f64>| d.is_some_and(|d| d < near_station_m);
         let d_gis = topo.attachments.get(m.conn).copied().flatten().and_then(|a| a.station_distance_m);
         let d_new = (cable != usize::MAX).then(|| topo.attach(net, cable, &conn.pos).station_distance_m).flatten();
         if near(d_gis) && near(d_new) {
             doubtful.push(format!(
-                "feeder: data point to {to} (p={f_conf:.2}) instead of {gis}, but the connection is within {:.0} m of the station on both, where feeders cannot be told apart",
-                opts.feeder_min_station_distance_m
+                "feeder: data point to {to} (p={f_conf:.2}) instead of {gis}, but the connection is within {near_station_m:.0} m of the station on both, where feeders cannot be told apart at this rounding"
             ));
         } else if f_conf >= opts.suggest_threshold {
             confident.push(format!("feeder {gis} -> {to}"));
+            feeder_change_confident = true;
         } else {
             doubtful.push(format!("feeder: data point to {to} (p={f_conf:.2}) instead of {gis}"));
         }
@@ -192,7 +198,16 @@ pub fn decide(
     // part of the suggestion and must be as certain as the feeder itself.
     if cable_changed {
         let to = cable_id.clone().unwrap_or_default();
-        if cable_conf >= opts.suggest_threshold {
+        if feeder_change_confident && cable_conf >= opts.new_feeder_cable_threshold.min(opts.suggest_threshold) {
+            if cable_conf >= opts.suggest_threshold {
+                confident.push(format!("cable {} -> {to}", conn.cable_id));
+            } else {
+                confident.push(format!(
+                    "cable {} -> {to} (p={cable_conf:.2}: the most likely section of the new feeder; check it on the map)",
+                    conn.cable_id
+                ));
+            }
+        } else if cable_conf >= opts.suggest_threshold {
             confident.push(format!("cable {} -> {to}", conn.cable_id));
         } else {
             doubtful.push(format!("cable: {to} (p={cable_conf:.2}) instead of {}", conn.cable_id));

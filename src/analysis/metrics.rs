@@ -34,6 +34,8 @@ pub struct Accuracy {
     /// that bin and how many of them are right.
     pub conf_n: [usize; 4],
     pub conf_ok: [usize; 4],
+    /// Every wrong suggestion: EAN, what was suggested with which confidences, the truth.
+    pub wrong_suggestions: Vec<String>,
 }
 
 /// Lower edges of the confidence bins of the reliability check.
@@ -90,6 +92,7 @@ impl Accuracy {
             self.conf_n[b] += o.conf_n[b];
             self.conf_ok[b] += o.conf_ok[b];
         }
+        self.wrong_suggestions.extend(o.wrong_suggestions.iter().cloned());
     }
     fn stated(&mut self, confidence: f64, right: bool) {
         let b = conf_bin(confidence);
@@ -175,6 +178,19 @@ pub fn evaluate(net: &Network, result: &AnalysisResult, truth: &[TruthRow]) -> A
         if a.status == Status::SuggestChange {
             acc.suggestions += 1;
             acc.suggestions_right += (right && gis_wrong) as usize;
+            if !(right && gis_wrong) {
+                let truth_phase = t.rotation.map_or(t.phase.to_string(), |r| r.to_string());
+                acc.wrong_suggestions.push(format!(
+                    "{}: {} (feeder p={:.4}, cable p={:.4}, phase p={:.4}); truth {} {} {truth_phase}",
+                    c.ean,
+                    a.reason.as_deref().unwrap_or(""),
+                    a.feeder_confidence,
+                    a.cable_confidence,
+                    a.phase_confidence,
+                    t.feeder_id,
+                    t.cable_id
+                ));
+            }
         }
         if gis_wrong {
             acc.gis_errors += 1;
