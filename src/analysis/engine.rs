@@ -40,6 +40,9 @@ pub struct Meter {
     pub shift: i32,
     /// Previous iteration's shares in the references.
     pub contribs: Vec<Contribution>,
+    /// Weight of the meter in its station's phase references `S_p`, from its distance
+    /// to the station along the GIS cables (see [`busbar_weight`]).
+    pub s_weight: f32,
 }
 
 impl Meter {
@@ -158,7 +161,7 @@ impl<'a> Engine<'a> {
         }
         if let (Some(p), 1) = (m.gis_phase, m.channels.len()) {
             let lf = self.feeder_local[f];
-            out.push(Contribution { station: s, reference: refs::s_idx(p.index()) as u16, channel: 0, weight: 1.0 });
+            out.push(Contribution { station: s, reference: refs::s_idx(p.index()) as u16, channel: 0, weight: m.s_weight });
             out.push(Contribution { station: s, reference: refs::f_idx(lf, p.index()) as u16, channel: 0, weight: 1.0 });
         }
         out
@@ -592,7 +595,12 @@ impl<'a> Engine<'a> {
             for (p, &w) in row.iter().enumerate() {
                 if w >= 0.02 {
                     let weight = w as f32;
-                    out.push(Contribution { station: s, reference: refs::s_idx(p) as u16, channel: c as u8, weight });
+                    out.push(Contribution {
+                        station: s,
+                        reference: refs::s_idx(p) as u16,
+                        channel: c as u8,
+                        weight: weight * m.s_weight,
+                    });
                     out.push(Contribution { station: s, reference: refs::f_idx(lf, p) as u16, channel: c as u8, weight });
                 }
             }
@@ -602,6 +610,16 @@ impl<'a> Engine<'a> {
 }
 
 /// Builds the engine's meters (those with voltage data), bucketed by home station.
+/// Weight of a meter at `distance_m` from its station (along the cables) in the
+/// station's phase references: `exp(-d / length)`, so that `S_p` follows the busbar
+/// voltage of phase `p` (0 length: every meter counts the same).
+pub fn busbar_weight(distance_m: Option<f64>, length_m: f64) -> f32 {
+    if length_m <= 0.0 {
+        return 1.0;
+    }
+    distance_m.map_or(0.0, |d| (-d.max(0.0) / length_m).exp() as f32)
+}
+
 pub fn meters(
     net: &Network,
     topo: &Topology,
@@ -627,9 +645,20 @@ pub fn meters(
             PhaseConnection::Three => None,
         };
         let home = cands.first().map(|&f| index.feeders[f].station).unwrap_or(net.stations.len());
-        let m = Meter { conn: ci, channels, cands, cand_dist, gis_feeder, gis_phase, shift: 0, contribs: Vec::new() };
+        let m =
+            Meter { conn: ci, channels, cands, cand_dist, gis_feeder, gis_phase, shift: 0, contribs: Vec::new(), s_weight: 1.0 };
         at[ci] = Some((home, buckets[home].len()));
         buckets[home].push(m);
+    }
+    // Weights in the phase references, counted from the station's nearest meter: a
+    // station whose first houses are 80 m out still gets a busbar-like reference.
+    for bucket in &mut buckets {
+        let dist: Vec<Option<f64>> =
+            bucket.iter().map(|m| topo.attachments.get(m.conn).copied().flatten().and_then(|a| a.station_distance_m)).collect();
+        let nearest = dist.iter().flatten().copied().fold(f64::INFINITY, f64::min);
+        for (m, d) in bucket.iter_mut().zip(dist) {
+            m.s_weight = busbar_weight(d.map(|d| d - nearest), opts.busbar_length_m);
+        }
     }
     (buckets, at)
 }

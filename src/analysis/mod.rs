@@ -51,6 +51,14 @@ pub struct AnalysisOptions {
     /// How far (m) along the street a service cable's joint may sit from the foot of the
     /// perpendicular from the house (standard deviation); see `candidates::along_street_weights`.
     pub cable_along_sigma_m: f64,
+    /// Length scale (m) of the phase references' weights: a meter d metres further from
+    /// the station (along the cables) than the station's nearest meter counts
+    /// exp(-d / length) in `S_p`, so that `S_p` follows the busbar voltage of phase p.
+    /// With every meter counting the same (0), `S_p` carried the feeders' drops too, and
+    /// a house near the station fitted whichever feeder's reference looked most like the
+    /// busbar: on the 0.1 V sweep (6 seeds x 3 stations, no near-station rule) 12 wrong
+    /// suggestions, with 20 m 4, and feeder accuracy 99.6% -> 99.9%.
+    pub busbar_length_m: f64,
     /// Calibration: log-likelihoods are divided by this before the posterior.
     pub temperature: f64,
     /// A reference with less total weight (after leaving the scored meter out) is unused.
@@ -105,6 +113,7 @@ impl Default for AnalysisOptions {
             gis_phase_prior: 0.85,
             gis_cable_prior: 0.9,
             cable_along_sigma_m: 3.0,
+            busbar_length_m: 20.0,
             temperature: 1.0,
             min_ref_weight: 1.0,
             cable_voltage_temperature: 0.0,
@@ -113,7 +122,7 @@ impl Default for AnalysisOptions {
             cable_decision_temperature: 1.0,
             coarse_feeder_decision_temperature: 10.0,
             coarse_phase_decision_temperature: 20.0,
-            feeder_min_station_distance_m: 60.0,
+            feeder_min_station_distance_m: 15.0,
             coarse_feeder_min_station_distance_m: 60.0,
             suggest_threshold: 0.99,
             new_feeder_cable_threshold: 0.95,
