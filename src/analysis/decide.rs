@@ -145,7 +145,11 @@ pub fn decide(
     match (conn.phase, inferred_phase) {
         (PhaseConnection::Single(g), InferredPhase::Single(p)) => {
             if g != p {
-                if k_conf >= opts.suggest_threshold {
+                if k_conf >= opts.suggest_threshold && f_conf < opts.phase_change_min_feeder_confidence {
+                    doubtful.push(format!(
+                        "phase: data point to {p} (p={k_conf:.4}) instead of {g}, but the feeder is uncertain (p={f_conf:.2}), and with it the references the phase was judged against"
+                    ));
+                } else if k_conf >= opts.suggest_threshold {
                     confident.push(format!("phase {g} -> {p}"));
                 } else {
                     doubtful.push(format!("phase: data point to {p} (p={k_conf:.2}) instead of {g}"));

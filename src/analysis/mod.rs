@@ -90,6 +90,10 @@ pub struct AnalysisOptions {
     pub coarse_feeder_min_station_distance_m: f64,
     /// Posterior a changed value needs before lvtopo suggests the change.
     pub suggest_threshold: f64,
+    /// A phase change is only suggested when the feeder (registered or inferred) is at
+    /// least this certain: with the feeder in doubt, so are the references the phase was
+    /// judged against.
+    pub phase_change_min_feeder_confidence: f64,
     /// Posterior the cable section on the new feeder needs when a feeder change is
     /// suggested. The registered section is then certainly wrong (it belongs to the old
     /// feeder), so the question is only which section of the new feeder replaces it.
@@ -118,13 +122,14 @@ impl Default for AnalysisOptions {
             min_ref_weight: 1.0,
             cable_voltage_temperature: 0.0,
             feeder_decision_temperature: 5.0,
-            phase_decision_temperature: 5.0,
+            phase_decision_temperature: 3.0,
             cable_decision_temperature: 1.0,
             coarse_feeder_decision_temperature: 10.0,
             coarse_phase_decision_temperature: 20.0,
             feeder_min_station_distance_m: 15.0,
             coarse_feeder_min_station_distance_m: 60.0,
             suggest_threshold: 0.99,
+            phase_change_min_feeder_confidence: 0.9,
             new_feeder_cable_threshold: 0.95,
             ok_threshold: 0.5,
         }
