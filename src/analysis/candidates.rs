@@ -233,6 +233,47 @@ impl NetworkIndex {
         scored
     }
 
+    /// Street evidence for each candidate feeder of a connection, relative to the best
+    /// (1), never below `floor`: the weight of the feeder's sections within reach by the
+    /// same street model as the cable ([`NetworkIndex::street_weights`]) and the
+    /// house-number neighbours' registrations, without the connection's own registration.
+    /// A house on the Kerkstraat whose neighbours hang on G03 is likely on G03, whatever
+    /// the voltage of a house close to the station (where feeders look alike) suggests.
+    pub fn feeder_street_evidence(
+        &self,
+        net: &Network,
+        conn: usize,
+        cands: &[usize],
+        opts: &AnalysisOptions,
+        floor: f64,
+    ) -> Vec<f64> {
+        let c = &net.connections[conn];
+        let near: Vec<(usize, f64)> = self
+            .cables_near(c.pos.x, c.pos.y, opts.search_radius_m)
+            .into_iter()
+            .filter(|(ci, _)| self.cable_feeder[*ci].is_some_and(|f| cands.contains(&f)))
+            .collect();
+        if near.is_empty() {
+            return vec![1.0; cands.len()];
+        }
+        let mut scored = self.street_weights(c, &near, opts.cable_along_sigma_m);
+        for nb in self.number_neighbours(net, conn) {
+            let nb_cable = net.cable_index(&net.connections[nb].cable_id);
+            for (ci, w) in scored.iter_mut() {
+                if Some(*ci) != nb_cable {
+                    *w *= NEIGHBOUR_MISMATCH;
+                }
+            }
+        }
+        let per_feeder: Vec<f64> =
+            cands.iter().map(|&f| scored.iter().filter(|(ci, _)| self.cable_feeder[*ci] == Some(f)).map(|x| x.1).sum()).collect();
+        let best = per_feeder.iter().cloned().fold(0.0, f64::max);
+        if best <= 0.0 {
+            return vec![1.0; cands.len()];
+        }
+        per_feeder.iter().map(|w| (w / best).max(floor)).collect()
+    }
+
     /// Geographic weight of each candidate section (cable, distance) of one feeder for
     /// connection `c`. When the connection's street is known and some candidates carry
     /// registered connections of that street, those are the street's cable: among them

@@ -100,7 +100,21 @@ pub fn decide(
     } else {
         (opts.feeder_decision_temperature, opts.phase_decision_temperature, opts.feeder_min_station_distance_m)
     };
-    let post_f = temper_likelihood(&r.posterior, &prior, t_feeder);
+    // Street evidence (neighbours' registrations, the street's cable) weighs on the feeder
+    // like a second prior factor, within limits: it is not tempered.
+    let street = index.feeder_street_evidence(net, m.conn, &m.cands, opts, opts.feeder_street_floor);
+    let post_f = if opts.feeder_street_floor < 1.0 {
+        let ev = &street;
+        let prior_street: Vec<f64> = prior.iter().enumerate().map(|(i, p)| p * ev[i / k_h]).collect();
+        let t = temper_likelihood(&r.posterior, &prior, t_feeder);
+        // temper_likelihood gives prior * L^(1/T); multiply by the street factor.
+        let w: Vec<f64> =
+            t.iter().zip(&prior_street).zip(&prior).map(|((p, ps), p0)| if *p0 > 0.0 { p * ps / p0 } else { 0.0 }).collect();
+        let tot: f64 = w.iter().sum();
+        if tot > 0.0 { w.iter().map(|v| v / tot).collect() } else { t }
+    } else {
+        temper_likelihood(&r.posterior, &prior, t_feeder)
+    };
     let post_k = temper_likelihood(&r.posterior, &prior, t_phase);
     let pf: Vec<f64> = (0..nf).map(|i| post_f[i * k_h..(i + 1) * k_h].iter().sum()).collect();
     let pk: Vec<f64> = (0..k_h).map(|k| (0..nf).map(|i| post_k[i * k_h + k]).sum()).collect();
@@ -185,9 +199,13 @@ pub fn decide(
         let near = |d: Option<f64>| d.is_some_and(|d| d < near_station_m);
         let d_gis = topo.attachments.get(m.conn).copied().flatten().and_then(|a| a.station_distance_m);
         let d_new = (cable != usize::MAX).then(|| topo.attach(net, cable, &conn.pos).station_distance_m).flatten();
-        if near(d_gis) && near(d_new) {
+        // There the street must agree: the neighbours' registrations and the street's cable
+        // point to the new feeder clearly more than to the registered one.
+        let gis_street = m.gis_feeder.and_then(|g| m.cands.iter().position(|&f| f == g)).map_or(0.0, |i| street[i]);
+        let street_agrees = opts.near_station_street_ratio > 0.0 && street[fi] >= opts.near_station_street_ratio * gis_street;
+        if near(d_gis) && near(d_new) && !street_agrees {
             doubtful.push(format!(
-                "feeder: data point to {to} (p={f_conf:.2}) instead of {gis}, but the connection is within {near_station_m:.0} m of the station on both, where feeders cannot be told apart at this rounding"
+                "feeder: data point to {to} (p={f_conf:.2}) instead of {gis}, but the connection is within {near_station_m:.0} m of the station on both, where feeders are hard to tell apart, and its street and neighbours do not point to {to}"
             ));
         } else if f_conf >= opts.suggest_threshold {
             confident.push(format!("feeder {gis} -> {to}"));
