@@ -48,6 +48,9 @@ pub struct SpeedArgs {
     /// Override the number of stations of the preset.
     #[arg(long)]
     pub stations: Option<usize>,
+    /// Also list every wrong suggestion.
+    #[arg(long)]
+    pub wrong: bool,
 }
 
 /// One scenario of the sweep: a name and how it changes the base configuration.
@@ -286,5 +289,12 @@ pub fn speed(args: SpeedArgs) -> anyhow::Result<ExitCode> {
         println!("peak memory (VmHWM): {b:.0} MB in all; {a:.0} MB after generating the region");
     }
     println!("{}\n{}", metrics::table_header(), metrics::table_row(&args.preset, &acc));
+    println!(
+        "suggestions {} ({} right); GIS errors {} ({} found)",
+        acc.suggestions, acc.suggestions_right, acc.gis_errors, acc.gis_errors_found
+    );
+    if args.wrong {
+        acc.wrong_suggestions.iter().for_each(|w| println!("wrong: {w}"));
+    }
     Ok(ExitCode::SUCCESS)
 }
