@@ -40,7 +40,8 @@ fn winter_ten_days_at_0_1_v() {
     // Precision first: every suggestion right; recall is limited by the cable section on a
     // feeder change near a joint and by feeder changes near the station (docs/inference.md).
     assert!(a.precision() >= 0.99, "precision {}", a.precision());
-    assert!(a.recall() >= 0.65, "recall {}", a.recall());
+    // Measured 83.3% (seed 1; session 4).
+    assert!(a.recall() >= 0.8, "recall {}", a.recall());
 }
 
 #[test]
@@ -52,7 +53,8 @@ fn winter_ten_days_at_1_v() {
     assert!(a.feeder() >= 0.94, "feeder {}", a.feeder());
     assert!(a.cable() >= 0.96, "cable {}", a.cable());
     assert!(a.precision() >= 0.99, "precision {}", a.precision());
-    assert!(a.recall() >= 0.6, "recall {}", a.recall());
+    // Measured 77.1%.
+    assert!(a.recall() >= 0.72, "recall {}", a.recall());
 }
 
 #[test]
@@ -66,7 +68,8 @@ fn summer_pv_at_1_v() {
     assert!(a.feeder() >= 0.88, "feeder {}", a.feeder());
     assert!(a.cable() >= 0.94, "cable {}", a.cable());
     assert!(a.precision() >= 0.99, "precision {}", a.precision());
-    assert!(a.recall() >= 0.6, "recall {}", a.recall());
+    // Measured 70.8%.
+    assert!(a.recall() >= 0.66, "recall {}", a.recall());
 }
 
 #[test]
@@ -130,7 +133,8 @@ fn street_sample_against_truth() {
     assert!(a.feeder() >= 0.99, "feeder {}", a.feeder());
     assert!(a.cable() >= 0.99, "cable {}", a.cable());
     assert_eq!(a.suggestions_right, a.suggestions, "every suggestion right");
-    assert!(a.recall() >= 0.75, "recall {}", a.recall());
+    // Measured 8 of 9 (88.9%).
+    assert!(a.recall() >= 0.85, "recall {}", a.recall());
 }
 
 #[test]
@@ -142,7 +146,8 @@ fn town_sample_against_truth() {
     assert!(a.feeder() >= 0.96, "feeder {}", a.feeder());
     assert!(a.cable() >= 0.96, "cable {}", a.cable());
     assert!(a.precision() >= 0.99, "precision {}", a.precision());
-    assert!(a.recall() >= 0.73, "recall {}", a.recall());
+    // Measured 71 of 86 (82.6%), all 71 suggestions right.
+    assert!(a.recall() >= 0.78, "recall {}", a.recall());
 }
 
 #[test]
@@ -150,22 +155,36 @@ fn power_grid_model_samples_against_truth() {
     // Independent check (docs/independent-check.md): the street and town GIS with their
     // injected errors, but voltages from power-grid-model's asymmetric load flow with load
     // and PV profiles drawn outside lvtopo (scripts/independent/pgm_voltages.py).
-    // Measured (session 3, final): street-pgm (0.1 V) phase/rotation/feeder/cable 100%,
-    // 7 of 7 suggestions right, recall 77.8%; town-pgm (1 V) phase 99.8%, rotation 100%,
-    // feeder 99.3%, cable 99.3%, 59 of 59 suggestions right, recall 68.6% (phase
-    // decision temperature 20 at 1 V since the quiet-street stress runs).
+    // Measured (session 4): street-pgm (0.1 V) phase/rotation/feeder/cable 100%, 8 of 8
+    // suggestions right, recall 88.9%; town-pgm (1 V) phase 99.8%, rotation 100%, feeder
+    // and cable 100%, 67 of 67 suggestions right, recall 77.9%.
     let s = sample("street-pgm");
     assert!(s.phase() >= 0.98, "street-pgm phase {}", s.phase());
     assert!(s.rotation() >= 0.99, "street-pgm rotation {}", s.rotation());
     assert!(s.feeder() >= 0.98, "street-pgm feeder {}", s.feeder());
     assert!(s.cable() >= 0.96, "street-pgm cable {}", s.cable());
     assert_eq!(s.suggestions_right, s.suggestions, "street-pgm: every suggestion right");
-    assert!(s.recall() >= 0.7, "street-pgm recall {}", s.recall());
+    assert!(s.recall() >= 0.85, "street-pgm recall {}", s.recall());
     let t = sample("town-pgm");
     assert!(t.phase() >= 0.98, "town-pgm phase {}", t.phase());
     assert!(t.rotation() >= 0.97, "town-pgm rotation {}", t.rotation());
     assert!(t.feeder() >= 0.98, "town-pgm feeder {}", t.feeder());
     assert!(t.cable() >= 0.96, "town-pgm cable {}", t.cable());
     assert!(t.precision() >= 0.99, "town-pgm precision {}", t.precision());
-    assert!(t.recall() >= 0.66, "town-pgm recall {}", t.recall());
+    assert!(t.recall() >= 0.74, "town-pgm recall {}", t.recall());
+}
+
+#[test]
+fn power_grid_model_district_at_0_1_v() {
+    // Independent check at 0.1 V on a bigger network: 4 stations, 614 connections, 97
+    // injected GIS errors (sample-networks/district-pgm, voltages from power-grid-model).
+    // Measured (session 4): phase, rotation, feeder 100%, cable 99.8%, 86 of 86
+    // suggestions right, recall 88.7%.
+    let d = sample("district-pgm");
+    assert!(d.phase() >= 0.99, "district-pgm phase {}", d.phase());
+    assert!(d.rotation() >= 0.99, "district-pgm rotation {}", d.rotation());
+    assert!(d.feeder() >= 0.99, "district-pgm feeder {}", d.feeder());
+    assert!(d.cable() >= 0.99, "district-pgm cable {}", d.cable());
+    assert!(d.precision() >= 0.99, "district-pgm precision {}", d.precision());
+    assert!(d.recall() >= 0.85, "district-pgm recall {}", d.recall());
 }
