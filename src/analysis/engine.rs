@@ -403,8 +403,16 @@ impl<'a> Engine<'a> {
             }
             let w_loo_v: Vec<f64> = (0..nr).map(|r| st.weights[r] - a[r].iter().sum::<f64>()).collect();
             let w_loo = |r: usize| w_loo_v[r];
-            let present_v: Vec<bool> =
-                (0..nr).map(|r| !st.sums[r].is_empty() && w_loo_v[r] >= self.opts.min_ref_weight).collect();
+            // The phase references weigh meters by their distance from the station (a meter
+            // 40 m further out counts 0.14): their total weight is no count of meters, so
+            // they only need some weight left after leaving the scored meter out.
+            let is_s = |r: usize| (refs::s_idx(0)..=refs::s_idx(2)).contains(&r);
+            let present_v: Vec<bool> = (0..nr)
+                .map(|r| {
+                    let min = if is_s(r) && self.opts.busbar_length_m > 0.0 { 0.05 } else { self.opts.min_ref_weight };
+                    !st.sums[r].is_empty() && w_loo_v[r] >= min
+                })
+                .collect();
             let present = |r: usize| present_v[r];
             // dot(R'_r, y_c)
             let xy = |r: usize, c: usize| -> f64 {
