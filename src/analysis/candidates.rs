@@ -208,16 +208,8 @@ impl NetworkIndex {
                 near.push((g, topo.attach(net, g, &c.pos).offset_m));
             }
         }
-        let mut scored = self.street_weights(c, &near, opts.cable_along_sigma_m);
-        // House-number neighbours: a house between two houses on section A is on A.
-        for nb in self.number_neighbours(net, conn) {
-            let nb_cable = net.cable_index(&net.connections[nb].cable_id);
-            for (ci, w) in scored.iter_mut() {
-                if Some(*ci) != nb_cable {
-                    *w *= NEIGHBOUR_MISMATCH;
-                }
-            }
-        }
+        let mut scored = self.street_weights(c, &near, opts.cable_along_sigma_m, None);
+        self.weigh_by_neighbours(net, conn, &mut scored);
         if let Some(g) = gis {
             for (ci, w) in scored.iter_mut() {
                 if *ci == g {
@@ -256,15 +248,8 @@ impl NetworkIndex {
         if near.is_empty() {
             return vec![1.0; cands.len()];
         }
-        let mut scored = self.street_weights(c, &near, opts.cable_along_sigma_m);
-        for nb in self.number_neighbours(net, conn) {
-            let nb_cable = net.cable_index(&net.connections[nb].cable_id);
-            for (ci, w) in scored.iter_mut() {
-                if Some(*ci) != nb_cable {
-                    *w *= NEIGHBOUR_MISMATCH;
-                }
-            }
-        }
+        let mut scored = self.street_weights(c, &near, opts.cable_along_sigma_m, net.cable_index(&c.cable_id));
+        self.weigh_by_neighbours(net, conn, &mut scored);
         let per_feeder: Vec<f64> =
             cands.iter().map(|&f| scored.iter().filter(|(ci, _)| self.cable_feeder[*ci] == Some(f)).map(|x| x.1).sum()).collect();
         let best = per_feeder.iter().cloned().fold(0.0, f64::max);
@@ -282,18 +267,21 @@ impl NetworkIndex {
     /// [`OTHER_STREET_WEIGHT`] times the weight of the street's nearest section with
     /// the other streets' sections, less when it lies further. Otherwise the
     /// along-street model runs over all candidates.
-    fn street_weights(&self, c: &Connection, near: &[(usize, f64)], sigma_m: f64) -> Vec<(usize, f64)> {
+    fn street_weights(&self, c: &Connection, near: &[(usize, f64)], sigma_m: f64, not_own: Option<usize>) -> Vec<(usize, f64)> {
         let key = street_key(c);
         let on_street: Vec<bool> = near
             .iter()
             .map(|&(ci, _)| {
                 let Some(key) = &key else { return false };
                 let list = &self.cable_streets[ci];
-                let total: u32 = list.iter().map(|x| x.1).sum();
-                // The connection's own registration counts: where it is right, its
-                // section may hold no other house of the street (the GIS prior
-                // weighs the registration itself separately).
-                let same = list.iter().find(|(k, _)| k == key).map_or(0, |x| x.1);
+                // The connection's own registration counts for its cable section: where it
+                // is right, its section may hold no other house of the street (the GIS
+                // prior weighs the registration itself separately). `not_own`: the
+                // connection's registered section, not to be counted (the feeder step,
+                // where the registration is what is in question).
+                let own = u32::from(not_own == Some(ci));
+                let total: u32 = list.iter().map(|x| x.1).sum::<u32>().saturating_sub(own);
+                let same = list.iter().find(|(k, _)| k == key).map_or(0, |x| x.1).saturating_sub(own);
                 same >= 1 && 5 * same >= total
             })
             .collect();
@@ -317,6 +305,19 @@ impl NetworkIndex {
                 }
             })
             .collect()
+    }
+
+    /// House-number neighbours: a house between two houses on section A is on A. Every
+    /// neighbour registered elsewhere multiplies a section's weight by [`NEIGHBOUR_MISMATCH`].
+    fn weigh_by_neighbours(&self, net: &Network, conn: usize, scored: &mut [(usize, f64)]) {
+        for nb in self.number_neighbours(net, conn) {
+            let nb_cable = net.cable_index(&net.connections[nb].cable_id);
+            for (ci, w) in scored.iter_mut() {
+                if Some(*ci) != nb_cable {
+                    *w *= NEIGHBOUR_MISMATCH;
+                }
+            }
+        }
     }
 
     /// The house-number neighbours of a connection on its street and side (same
@@ -450,6 +451,32 @@ mod tests {
         let index = NetworkIndex::build(&bare);
         let cands = index.cable_candidates(&bare, &topo, conn, 0, &opts);
         assert_eq!(bare.cables[cands[0].0].id, "C", "{cands:?}");
+    }
+
+    #[test]
+    fn the_street_points_to_the_feeder_of_its_cable() {
+        // Kerkstraat on feeder F1 (cable A, y = 0); the Dorpsstraat cable D of feeder F2
+        // runs behind the houses (y = 16). Kerkstraat 3 is registered on D (wrong feeder);
+        // its neighbours 1 and 5 hang on A.
+        let station = Station { id: "S".into(), name: None, pos: pt(0.0, 0.0), extra: Default::default() };
+        let cables = vec![cable("A", "F1", &[(0.0, 0.0), (100.0, 0.0)]), cable("D", "F2", &[(0.0, 16.0), (100.0, 16.0)])];
+        let mut conns = vec![
+            house(1, "Kerkstraat", "A", (20.0, 8.0)),
+            house(3, "Kerkstraat", "D", (30.0, 9.0)),
+            house(5, "Kerkstraat", "A", (40.0, 8.0)),
+            house(2, "Dorpsstraat", "D", (30.0, 24.0)),
+        ];
+        conns[1].feeder_id = "F2".into();
+        conns[3].feeder_id = "F2".into();
+        let net = Network::new(vec![station], cables, conns, Crs::RdNew);
+        let index = NetworkIndex::build(&net);
+        let (f1, f2) = (index.feeder_by_id["F1"], index.feeder_by_id["F2"]);
+        let opts = AnalysisOptions::default();
+        let ev = index.feeder_street_evidence(&net, 1, &[f2, f1], &opts, 0.1);
+        assert_eq!(ev, vec![0.1, 1.0], "registered F2 at the floor, the street's F1 best");
+        // The Dorpsstraat house keeps its own feeder.
+        let ev = index.feeder_street_evidence(&net, 3, &[f2, f1], &opts, 0.1);
+        assert_eq!(ev[0], 1.0, "{ev:?}");
     }
 
     #[test]

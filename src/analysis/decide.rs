@@ -103,17 +103,11 @@ pub fn decide(
     // Street evidence (neighbours' registrations, the street's cable) weighs on the feeder
     // like a second prior factor, within limits: it is not tempered.
     let street = index.feeder_street_evidence(net, m.conn, &m.cands, opts, opts.feeder_street_floor);
-    let post_f = if opts.feeder_street_floor < 1.0 {
-        let ev = &street;
-        let prior_street: Vec<f64> = prior.iter().enumerate().map(|(i, p)| p * ev[i / k_h]).collect();
+    let post_f = {
         let t = temper_likelihood(&r.posterior, &prior, t_feeder);
-        // temper_likelihood gives prior * L^(1/T); multiply by the street factor.
-        let w: Vec<f64> =
-            t.iter().zip(&prior_street).zip(&prior).map(|((p, ps), p0)| if *p0 > 0.0 { p * ps / p0 } else { 0.0 }).collect();
+        let w: Vec<f64> = t.iter().enumerate().map(|(i, p)| p * street[i / k_h]).collect();
         let tot: f64 = w.iter().sum();
-        if tot > 0.0 { w.iter().map(|v| v / tot).collect() } else { t }
-    } else {
-        temper_likelihood(&r.posterior, &prior, t_feeder)
+        if tot > 0.0 { w.iter().map(|v| v / tot).collect::<Vec<f64>>() } else { t }
     };
     let post_k = temper_likelihood(&r.posterior, &prior, t_phase);
     let pf: Vec<f64> = (0..nf).map(|i| post_f[i * k_h..(i + 1) * k_h].iter().sum()).collect();
