@@ -403,16 +403,13 @@ impl<'a> Engine<'a> {
             }
             let w_loo_v: Vec<f64> = (0..nr).map(|r| st.weights[r] - a[r].iter().sum::<f64>()).collect();
             let w_loo = |r: usize| w_loo_v[r];
-            // The phase references weigh meters by their distance from the station (a meter
-            // 40 m further out counts 0.14): their total weight is no count of meters, so
-            // they only need some weight left after leaving the scored meter out.
+            // A phase reference is used for all three phases or for none: with the busbar
+            // weights a small station may have enough weight near the station on one phase
+            // and not on another, and a fit with `S_p` on one phase only would favour it.
             let is_s = |r: usize| (refs::s_idx(0)..=refs::s_idx(2)).contains(&r);
-            let present_v: Vec<bool> = (0..nr)
-                .map(|r| {
-                    let min = if is_s(r) && self.opts.busbar_length_m > 0.0 { 0.05 } else { self.opts.min_ref_weight };
-                    !st.sums[r].is_empty() && w_loo_v[r] >= min
-                })
-                .collect();
+            let enough = |r: usize| !st.sums[r].is_empty() && w_loo_v[r] >= self.opts.min_ref_weight;
+            let all_s = (0..3).all(|p| enough(refs::s_idx(p)));
+            let present_v: Vec<bool> = (0..nr).map(|r| if is_s(r) { all_s } else { enough(r) }).collect();
             let present = |r: usize| present_v[r];
             // dot(R'_r, y_c)
             let xy = |r: usize, c: usize| -> f64 {
