@@ -22,6 +22,7 @@ pub use result::{Assignment, Evidence, InferredPhase, Status};
 use crate::model::time::{Timestamp, amsterdam_seconds_of_day};
 use crate::model::{Network, Topology, VoltageTable};
 use crate::progress::{Cancelled, Progress};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::AtomicUsize;
 
@@ -237,7 +238,9 @@ pub fn analyze(
     let cables = cable::infer_cables(net, topology, &index, options, &engine, &buckets, &results, &refs, progress)?;
     span.lap("cable sections");
     progress.set(1.0, "decisions");
+    // Each decision is independent (and queries the R-tree for the street evidence).
     let assignments = (0..net.connections.len())
+        .into_par_iter()
         .map(|ci| match at[ci] {
             Some((b, j)) => decide::decide(net, topology, &index, options, &buckets[b][j], &results[b][j], cables[ci].as_deref()),
             None => decide::no_data(net, ci),
