@@ -11,6 +11,7 @@ pub mod cable;
 pub mod candidates;
 pub mod decide;
 pub mod engine;
+pub mod meters;
 pub mod metrics;
 pub mod output;
 pub mod prep;
@@ -203,7 +204,7 @@ pub fn analyze(
     let index = candidates::NetworkIndex::build(net);
     span.lap("network index (R-tree)");
     let engine = engine::Engine::new(net, voltage, options, &index);
-    let (mut buckets, at) = engine::meters(net, topology, voltage, &index, options);
+    let (mut buckets, at) = meters::meters(net, topology, voltage, &index, options);
     span.lap("meters + candidate feeders");
     for b in buckets.iter_mut() {
         for m in b.iter_mut() {

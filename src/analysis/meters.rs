@@ -1,0 +1,62 @@
+//! The meters the engine scores: one per connection with voltage data, with its
+//! candidate feeders (R-tree), its GIS registration and its weight in the station's
+//! busbar-following phase references.
+
+use super::AnalysisOptions;
+use super::candidates::NetworkIndex;
+use super::engine::Meter;
+use crate::model::{Network, Phase, PhaseConnection, Topology, VoltageTable};
+
+/// Weight of a meter at `distance_m` from its station (along the cables) in the
+/// station's phase references: `exp(-d / length)`, so that `S_p` follows the busbar
+/// voltage of phase `p` (0 length: every meter counts the same).
+pub fn busbar_weight(distance_m: Option<f64>, length_m: f64) -> f32 {
+    if length_m <= 0.0 {
+        return 1.0;
+    }
+    distance_m.map_or(0.0, |d| (-d.max(0.0) / length_m).exp() as f32)
+}
+
+/// Builds the engine's meters (those with voltage data), bucketed by home station.
+pub fn meters(
+    net: &Network,
+    topo: &Topology,
+    voltage: &VoltageTable,
+    index: &NetworkIndex,
+    opts: &AnalysisOptions,
+) -> (Vec<Vec<Meter>>, Vec<Option<(usize, usize)>>) {
+    let mut buckets: Vec<Vec<Meter>> = vec![Vec::new(); net.stations.len() + 1];
+    let mut at: Vec<Option<(usize, usize)>> = vec![None; net.connections.len()];
+    for (ci, c) in net.connections.iter().enumerate() {
+        let chs = voltage.channels(&c.ean);
+        let channels: Vec<(usize, Phase)> =
+            chs.iter().enumerate().filter_map(|(t, s)| s.map(|s| (s, Phase::from_index(t)))).collect();
+        if channels.is_empty() {
+            continue;
+        }
+        let cd = index.candidate_feeders(net, topo, ci, opts.search_radius_m, opts.max_candidate_feeders);
+        let cands: Vec<usize> = cd.iter().map(|x| x.0).collect();
+        let cand_dist: Vec<f64> = cd.iter().map(|x| x.1).collect();
+        let gis_feeder = index.feeder_by_id.get(&c.feeder_id).copied();
+        let gis_phase = match c.phase {
+            PhaseConnection::Single(p) => Some(p),
+            PhaseConnection::Three => None,
+        };
+        let home = cands.first().map(|&f| index.feeders[f].station).unwrap_or(net.stations.len());
+        let m =
+            Meter { conn: ci, channels, cands, cand_dist, gis_feeder, gis_phase, shift: 0, contribs: Vec::new(), s_weight: 1.0 };
+        at[ci] = Some((home, buckets[home].len()));
+        buckets[home].push(m);
+    }
+    // Weights in the phase references, counted from the station's nearest meter: a
+    // station whose first houses are 80 m out still gets a busbar-like reference.
+    for bucket in &mut buckets {
+        let dist: Vec<Option<f64>> =
+            bucket.iter().map(|m| topo.attachments.get(m.conn).copied().flatten().and_then(|a| a.station_distance_m)).collect();
+        let nearest = dist.iter().flatten().copied().fold(f64::INFINITY, f64::min);
+        for (m, d) in bucket.iter_mut().zip(dist) {
+            m.s_weight = busbar_weight(d.map(|d| d - nearest), opts.busbar_length_m);
+        }
+    }
+    (buckets, at)
+}
