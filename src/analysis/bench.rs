@@ -201,8 +201,8 @@ pub fn accuracy(args: AccuracyArgs) -> anyhow::Result<ExitCode> {
         let mut cfg = base_config(args.stations, args.connections_per_station);
         (sc.apply)(&mut cfg);
         let mut totals = vec![Accuracy::default(); sets.len()];
+        let slug: String = sc.name.chars().map(|ch| if ch.is_ascii_alphanumeric() || ch == '.' { ch } else { '-' }).collect();
         for seed in 1..=args.seeds {
-            let slug: String = sc.name.chars().map(|ch| if ch.is_ascii_alphanumeric() || ch == '.' { ch } else { '-' }).collect();
             let dump = args.dump.as_ref().map(|d| d.join(format!("{slug}-seed{seed}")));
             for (t, a) in totals.iter_mut().zip(run_and_dump(&cfg, seed, &opts, dump.as_deref())?) {
                 t.add(&a);

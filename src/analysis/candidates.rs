@@ -226,19 +226,12 @@ impl NetworkIndex {
     }
 
     /// Street evidence for each candidate feeder of a connection, relative to the best
-    /// (1), never below `floor`: the weight of the feeder's sections within reach by the
+    /// (1), never below `opts.feeder_street_floor`: the weight of the feeder's sections within reach by the
     /// same street model as the cable ([`NetworkIndex::street_weights`]) and the
     /// house-number neighbours' registrations.
     /// A house on the Kerkstraat whose neighbours hang on G03 is likely on G03, whatever
     /// the voltage of a house close to the station (where feeders look alike) suggests.
-    pub fn feeder_street_evidence(
-        &self,
-        net: &Network,
-        conn: usize,
-        cands: &[usize],
-        opts: &AnalysisOptions,
-        floor: f64,
-    ) -> Vec<f64> {
+    pub fn feeder_street_evidence(&self, net: &Network, conn: usize, cands: &[usize], opts: &AnalysisOptions) -> Vec<f64> {
         let c = &net.connections[conn];
         let near: Vec<(usize, f64)> = self
             .cables_near(c.pos.x, c.pos.y, opts.search_radius_m)
@@ -256,7 +249,7 @@ impl NetworkIndex {
         if best <= 0.0 {
             return vec![1.0; cands.len()];
         }
-        per_feeder.iter().map(|w| (w / best).max(floor)).collect()
+        per_feeder.iter().map(|w| (w / best).max(opts.feeder_street_floor)).collect()
     }
 
     /// Geographic weight of each candidate section (cable, distance) of one feeder for
@@ -470,11 +463,11 @@ mod tests {
         let net = Network::new(vec![station], cables, conns, Crs::RdNew);
         let index = NetworkIndex::build(&net);
         let (f1, f2) = (index.feeder_by_id["F1"], index.feeder_by_id["F2"]);
-        let opts = AnalysisOptions::default();
-        let ev = index.feeder_street_evidence(&net, 1, &[f2, f1], &opts, 0.1);
+        let opts = AnalysisOptions { feeder_street_floor: 0.1, ..Default::default() };
+        let ev = index.feeder_street_evidence(&net, 1, &[f2, f1], &opts);
         assert_eq!(ev, vec![0.1, 1.0], "registered F2 at the floor, the street's F1 best");
         // The Dorpsstraat house keeps its own feeder.
-        let ev = index.feeder_street_evidence(&net, 3, &[f2, f1], &opts, 0.1);
+        let ev = index.feeder_street_evidence(&net, 3, &[f2, f1], &opts);
         assert_eq!(ev[0], 1.0, "{ev:?}");
     }
 

@@ -91,18 +91,14 @@ pub fn decide(
     // with meter calibration errors, correlated between meters whose levels share the
     // same fraction of a volt; such evidence is worth less (own temperatures).
     let coarse = r.stats.iter().any(|s| s.resolution_v >= 0.5);
-    let (t_feeder, t_phase, near_station_m) = if coarse {
-        (
-            opts.coarse_feeder_decision_temperature,
-            opts.coarse_phase_decision_temperature,
-            opts.coarse_feeder_min_station_distance_m,
-        )
+    let (t_feeder, t_phase) = if coarse {
+        (opts.coarse_feeder_decision_temperature, opts.coarse_phase_decision_temperature)
     } else {
-        (opts.feeder_decision_temperature, opts.phase_decision_temperature, opts.feeder_min_station_distance_m)
+        (opts.feeder_decision_temperature, opts.phase_decision_temperature)
     };
     // Street evidence (neighbours' registrations, the street's cable) weighs on the feeder
     // like a second prior factor, within limits: it is not tempered.
-    let street = index.feeder_street_evidence(net, m.conn, &m.cands, opts, opts.feeder_street_floor);
+    let street = index.feeder_street_evidence(net, m.conn, &m.cands, opts);
     let post_f = {
         let t = temper_likelihood(&r.posterior, &prior, t_feeder);
         let w: Vec<f64> = t.iter().enumerate().map(|(i, p)| p * street[i / k_h]).collect();
@@ -188,8 +184,9 @@ pub fn decide(
         let gis = if conn.feeder_id.is_empty() { "(none)" } else { conn.feeder_id.as_str() };
         let to = &index.feeders[feeder].id;
         // Close to the station every feeder carries almost the busbar voltage: there the
-        // feeders' own drops are too small to tell them apart (at 1 V rounding), whatever
-        // the posterior says.
+        // feeders' own drops are small next to the house's own load, whatever the
+        // posterior says.
+        let near_station_m = opts.feeder_min_station_distance_m;
         let near = |d: Option<f64>| d.is_some_and(|d| d < near_station_m);
         let d_gis = topo.attachments.get(m.conn).copied().flatten().and_then(|a| a.station_distance_m);
         let d_new = (cable != usize::MAX).then(|| topo.attach(net, cable, &conn.pos).station_distance_m).flatten();
@@ -210,21 +207,23 @@ pub fn decide(
     } else if f_conf < opts.ok_threshold {
         weak.push(format!("feeder only weakly confirmed (p={f_conf:.2})"));
     }
-    // A feeder change moves the connection to a cable of the new feeder: that cable is
-    // part of the suggestion and must be as certain as the feeder itself.
+    // A feeder change moves the connection to a cable of the new feeder. The registered
+    // section is then certainly wrong, so the replacement needs only
+    // `new_feeder_cable_threshold` and is stated with its own confidence.
     if cable_changed {
         let to = cable_id.clone().unwrap_or_default();
-        if feeder_change_confident && cable_conf >= opts.new_feeder_cable_threshold.min(opts.suggest_threshold) {
-            if cable_conf >= opts.suggest_threshold {
-                confident.push(format!("cable {} -> {to}", conn.cable_id));
-            } else {
-                confident.push(format!(
-                    "cable {} -> {to} (p={cable_conf:.2}: the most likely section of the new feeder; check it on the map)",
-                    conn.cable_id
-                ));
-            }
-        } else if cable_conf >= opts.suggest_threshold {
+        let needed = if feeder_change_confident {
+            opts.new_feeder_cable_threshold.min(opts.suggest_threshold)
+        } else {
+            opts.suggest_threshold
+        };
+        if cable_conf >= opts.suggest_threshold {
             confident.push(format!("cable {} -> {to}", conn.cable_id));
+        } else if cable_conf >= needed {
+            confident.push(format!(
+                "cable {} -> {to} (p={cable_conf:.2}: the most likely section of the new feeder; check it on the map)",
+                conn.cable_id
+            ));
         } else {
             doubtful.push(format!("cable: {to} (p={cable_conf:.2}) instead of {}", conn.cable_id));
         }

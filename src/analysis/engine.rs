@@ -41,7 +41,7 @@ pub struct Meter {
     /// Previous iteration's shares in the references.
     pub contribs: Vec<Contribution>,
     /// Weight of the meter in its station's phase references `S_p`, from its distance
-    /// to the station along the GIS cables (see [`busbar_weight`]).
+    /// to the station along the GIS cables (see [`super::meters::busbar_weight`]).
     pub s_weight: f32,
 }
 

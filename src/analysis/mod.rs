@@ -96,9 +96,8 @@ pub struct AnalysisOptions {
     /// (`near_station_street_ratio`). Measured: on the 0.1 V sweep (6 seeds x 3 stations)
     /// without the rule 11 wrong suggestions, with it at 60 m 1; on power-grid-model data
     /// of a quiet street at 0.1 V the rule at 15 m still let 2 wrong ones through.
-    /// Readings rounded to 0.5 V or more have their own distance.
+    /// The same distance holds for 0.1 V and 1 V readings.
     pub feeder_min_station_distance_m: f64,
-    pub coarse_feeder_min_station_distance_m: f64,
     /// Near the station a feeder change needs the street evidence for the new feeder
     /// ([`candidates::NetworkIndex::feeder_street_evidence`]) to be at least this many
     /// times that for the registered one (0: never). 10 with `feeder_street_floor` 0.1:
@@ -147,7 +146,6 @@ impl Default for AnalysisOptions {
             coarse_feeder_decision_temperature: 10.0,
             coarse_phase_decision_temperature: 20.0,
             feeder_min_station_distance_m: 60.0,
-            coarse_feeder_min_station_distance_m: 60.0,
             near_station_street_ratio: 10.0,
             suggest_threshold: 0.99,
             phase_change_min_feeder_confidence: 0.9,
