@@ -84,6 +84,9 @@ pub struct Engine<'a> {
     pub sqrt_w: Vec<f32>,
     /// Rounding of each voltage series (does not change with the clock shift).
     resolution: Vec<f32>,
+    /// Prewhitening of every series of this read: one value for all, because the
+    /// references are sums of the meters' transformed series.
+    whiten_rho: f32,
 }
 
 /// Per station: first differences of a reference and their sum of squares.
@@ -105,8 +108,9 @@ impl<'a> Engine<'a> {
             }
         }
         let sqrt_w = (0..voltage.grid.len).map(|k| opts.time_weight(voltage.grid.time(k)).sqrt() as f32).collect();
-        let resolution = (0..voltage.keys.len()).into_par_iter().map(|i| prep::detect_resolution(voltage.series(i))).collect();
-        Engine { net, voltage, opts, index, feeder_local, sqrt_w, resolution }
+        let resolution: Vec<f32> = (0..voltage.keys.len()).into_par_iter().map(|i| prep::detect_resolution(voltage.series(i))).collect();
+        let whiten_rho = if prep::mostly_coarse(&resolution) { 0.0 } else { opts.prewhiten_rho as f32 };
+        Engine { net, voltage, opts, index, feeder_local, sqrt_w, resolution, whiten_rho }
     }
 
     fn station_of(&self, f: usize) -> usize {
@@ -122,6 +126,7 @@ impl<'a> Engine<'a> {
             let mut ok = st.valid >= self.opts.min_points;
             if ok {
                 prep::detrend_and_weight(&mut y, self.opts.highpass_steps, &self.sqrt_w);
+                prep::prewhiten(&mut y, self.whiten_rho);
             }
             let yy = dot(&y, &y);
             let sigma = (yy / n as f64).sqrt();

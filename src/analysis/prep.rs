@@ -182,6 +182,24 @@ pub fn detrend_and_weight(x: &mut [f32], window: usize, sqrt_w: &[f32]) {
     }
 }
 
+/// AR(1) prewhitening in place: `x_t - rho x_(t-1)`, the first point scaled by
+/// `sqrt(1 - rho^2)` (Prais-Winsten), so a series with lag-1 autocorrelation `rho`
+/// becomes white and least squares on it is generalised least squares.
+pub fn prewhiten(x: &mut [f32], rho: f32) {
+    if rho <= 0.0 || x.is_empty() {
+        return;
+    }
+    for t in (1..x.len()).rev() {
+        x[t] -= rho * x[t - 1];
+    }
+    x[0] *= (1.0 - rho * rho).max(0.0).sqrt();
+}
+
+/// Most series of the read are rounded to 1 V (or coarser), by [`detect_resolution`].
+pub fn mostly_coarse(resolution: &[f32]) -> bool {
+    2 * resolution.iter().filter(|r| **r >= 0.5).count() > resolution.len()
+}
+
 pub fn dot(a: &[f32], b: &[f32]) -> f64 {
     // Chunked f32 accumulation (vectorises) with an f64 total per chunk.
     let mut total = 0f64;
@@ -289,6 +307,33 @@ pub fn diff_norm(dr: &[f32]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prewhitening_makes_an_ar1_series_white() {
+        // x_t = 0.8 x_(t-1) + e_t with a deterministic pseudo-random e.
+        let mut state = 12345u64;
+        let mut e = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((state >> 33) as f32 / (1u64 << 31) as f32) - 0.5
+        };
+        let mut x = vec![0f32; 5000];
+        for t in 1..x.len() {
+            x[t] = 0.8 * x[t - 1] + e();
+        }
+        assert!(lag1_autocorr(&x) > 0.75);
+        prewhiten(&mut x, 0.8);
+        assert!(lag1_autocorr(&x).abs() < 0.05, "{}", lag1_autocorr(&x));
+        let mut y = [1.0f32, 2.0];
+        prewhiten(&mut y, 0.0);
+        assert_eq!(y, [1.0, 2.0]);
+    }
+
+    #[test]
+    fn a_read_is_coarse_when_most_series_are_rounded_to_1_v() {
+        assert!(mostly_coarse(&[1.0, 1.0, 0.1]));
+        assert!(!mostly_coarse(&[1.0, 0.1, 0.0, 0.1]));
+        assert!(!mostly_coarse(&[]));
+    }
 
     #[test]
     fn resolution_is_detected() {
