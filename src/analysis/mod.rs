@@ -44,8 +44,8 @@ pub struct AnalysisOptions {
     /// threw most of the evidence away. On the 0.1 V sweep (3 seeds) recall went
     /// 87.3% -> 92.4%, 3 d / 0.1 V 77.7% -> 92.4%, with one wrong suggestion fewer. With
     /// 1 V rounding the white rounding noise dominates the differenced series: on
-    /// power-grid-model streets at 1 V it made 5 of 6 suggestions wrong, so coarse reads
-    /// are left as they are.
+    /// power-grid-model streets at 1 V it made 5 of 6 suggestions wrong, and even rho 0.2
+    /// made 9 of 12 wrong on the quiet 1 V street, so coarse reads are left as they are.
     pub prewhiten_rho: f64,
     /// Weight of 17:00-23:00 local time (evening peak) relative to the rest.
     pub evening_weight: f64,
