@@ -148,8 +148,16 @@ pub fn decide(
     let mut weak = Vec::new();
     match (conn.phase, inferred_phase) {
         (PhaseConnection::Single(g), InferredPhase::Single(p)) => {
+            // The registered phase may have had no reference of its own on this feeder
+            // (too few meters with data on it): then the data never tested it.
+            let gis_untested = r.phase_tested.get(fi).is_some_and(|t| !t[g.index()]);
             if g != p {
-                if k_conf >= opts.suggest_threshold && f_conf < opts.phase_change_min_feeder_confidence {
+                if k_conf >= opts.suggest_threshold && gis_untested {
+                    doubtful.push(format!(
+                        "phase: data point to {p} (p={k_conf:.4}) instead of {g}, but {g} has no reference on {} (too few meters with data on it), so the registered phase could not be tested",
+                        index.feeders[feeder].id
+                    ));
+                } else if k_conf >= opts.suggest_threshold && f_conf < opts.phase_change_min_feeder_confidence {
                     doubtful.push(format!(
                         "phase: data point to {p} (p={k_conf:.4}) instead of {g}, but the feeder is uncertain (p={f_conf:.2}), and with it the references the phase was judged against"
                     ));

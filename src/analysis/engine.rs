@@ -72,6 +72,10 @@ pub struct MeterResult {
     pub n_eff: f64,
     /// Effective independent points per channel.
     pub n_eff_channels: Vec<f64>,
+    /// Per candidate feeder: whether grid phase p had a reference of its own (`S_p` or
+    /// the feeder's `F_p`) to be tested against. A phase without one only gets the
+    /// common-mode fit, so it always loses to a phase that has one, whatever the truth.
+    pub phase_tested: Vec<[bool; 3]>,
 }
 
 pub struct Engine<'a> {
@@ -369,6 +373,7 @@ impl<'a> Engine<'a> {
         // rss[f][c][p], rss_c[f][c]
         let mut rss = vec![[[f64::NAN; 3]; 3]; nf];
         let mut rss_common = vec![[f64::NAN; 3]; nf];
+        let mut tested = vec![[false; 3]; nf];
         let mut fits: Vec<[[([f64; 3], [usize; 3]); 3]; 3]> = vec![[[([0.0; 3], [0; 3]); 3]; 3]; nf];
         // Group candidates by station.
         let mut stations: Vec<usize> = m.cands.iter().map(|&f| self.station_of(f)).collect();
@@ -448,6 +453,9 @@ impl<'a> Engine<'a> {
                     yy
                 };
                 for &(fi, lf) in &feeders {
+                    for p in 0..3 {
+                        tested[fi][p] = present(refs::s_idx(p)) || present(refs::f_idx(lf, p));
+                    }
                     rss_common[fi][c] = rss_c;
                     for p in 0..3 {
                         let regs = [refs::C, refs::s_idx(p), refs::f_idx(lf, p)];
@@ -569,6 +577,7 @@ impl<'a> Engine<'a> {
             res.phase_corr[p] = best;
         }
         res.posterior = post;
+        res.phase_tested = tested;
         res
     }
 
