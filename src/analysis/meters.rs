@@ -6,6 +6,7 @@ use super::AnalysisOptions;
 use super::candidates::NetworkIndex;
 use super::engine::Meter;
 use crate::model::{Network, Phase, PhaseConnection, Topology, VoltageTable};
+use rayon::prelude::*;
 
 /// Weight of a meter at `distance_m` from its station (along the cables) in the
 /// station's phase references: `exp(-d / length)`, so that `S_p` follows the busbar
@@ -27,25 +28,38 @@ pub fn meters(
 ) -> (Vec<Vec<Meter>>, Vec<Option<(usize, usize)>>) {
     let mut buckets: Vec<Vec<Meter>> = vec![Vec::new(); net.stations.len() + 1];
     let mut at: Vec<Option<(usize, usize)>> = vec![None; net.connections.len()];
-    for (ci, c) in net.connections.iter().enumerate() {
-        let chs = voltage.channels(&c.ean);
-        let channels: Vec<(usize, Phase)> =
-            chs.iter().enumerate().filter_map(|(t, s)| s.map(|s| (s, Phase::from_index(t)))).collect();
-        if channels.is_empty() {
-            continue;
-        }
-        let cd = index.candidate_feeders(net, topo, ci, opts.search_radius_m, opts.max_candidate_feeders);
-        let cands: Vec<usize> = cd.iter().map(|x| x.0).collect();
-        let cand_dist: Vec<f64> = cd.iter().map(|x| x.1).collect();
-        let gis_feeder = index.feeder_by_id.get(&c.feeder_id).copied();
-        let gis_phase = match c.phase {
-            PhaseConnection::Single(p) => Some(p),
-            PhaseConnection::Three => None,
-        };
-        let home = cands.first().map(|&f| index.feeders[f].station).unwrap_or(net.stations.len());
-        let m =
-            Meter { conn: ci, channels, cands, cand_dist, gis_feeder, gis_phase, shift: 0, contribs: Vec::new(), s_weight: 1.0 };
-        at[ci] = Some((home, buckets[home].len()));
+    // The R-tree lookups are the cost here: in parallel, then bucketed in order.
+    let found: Vec<Option<Meter>> = (0..net.connections.len())
+        .into_par_iter()
+        .map(|ci| {
+            let c = &net.connections[ci];
+            let chs = voltage.channels(&c.ean);
+            let channels: Vec<(usize, Phase)> =
+                chs.iter().enumerate().filter_map(|(t, s)| s.map(|s| (s, Phase::from_index(t)))).collect();
+            if channels.is_empty() {
+                return None;
+            }
+            let cd = index.candidate_feeders(net, topo, ci, opts.search_radius_m, opts.max_candidate_feeders);
+            let gis_phase = match c.phase {
+                PhaseConnection::Single(p) => Some(p),
+                PhaseConnection::Three => None,
+            };
+            Some(Meter {
+                conn: ci,
+                channels,
+                cands: cd.iter().map(|x| x.0).collect(),
+                cand_dist: cd.iter().map(|x| x.1).collect(),
+                gis_feeder: index.feeder_by_id.get(&c.feeder_id).copied(),
+                gis_phase,
+                shift: 0,
+                contribs: Vec::new(),
+                s_weight: 1.0,
+            })
+        })
+        .collect();
+    for m in found.into_iter().flatten() {
+        let home = m.cands.first().map(|&f| index.feeders[f].station).unwrap_or(net.stations.len());
+        at[m.conn] = Some((home, buckets[home].len()));
         buckets[home].push(m);
     }
     // Weights in the phase references, counted from the station's nearest meter: a
