@@ -155,3 +155,43 @@ fn too_short_a_read_is_insufficient_data() {
     assert!(res.assignments.iter().all(|a| a.status == Status::InsufficientData));
     assert!(res.assignments[0].reason.as_deref().unwrap().contains("valid 10-minute points"));
 }
+
+#[test]
+fn a_registered_phase_without_a_reference_is_not_overruled() {
+    // Connection 0 (registered L1 on F1) and a posterior that says L2 with certainty.
+    // When L1 had no reference of its own on F1, the data never tested the registration:
+    // no suggestion, whatever the posterior.
+    let t = toy(0.1);
+    let topo = Topology::build(&t.net);
+    let index = candidates::NetworkIndex::build(&t.net);
+    let opts = AnalysisOptions::default();
+    let f1 = index.feeder_by_id["F1"];
+    let meter = engine::Meter {
+        conn: 0,
+        channels: vec![(0, Phase::L1)],
+        cands: vec![f1],
+        cand_dist: vec![8.0],
+        gis_feeder: Some(f1),
+        gis_phase: Some(Phase::L1),
+        shift: 0,
+        contribs: Vec::new(),
+        s_weight: 1.0,
+    };
+    let result = |tested: [bool; 3]| engine::MeterResult {
+        posterior: vec![1e-12, 1.0 - 2e-12, 1e-12],
+        hypotheses: 3,
+        points_used: 1440,
+        stats: vec![prep::ChannelStats { valid: 1440, resolution_v: 0.1, ..Default::default() }],
+        n_eff: 1000.0,
+        n_eff_channels: vec![1000.0],
+        phase_tested: vec![tested],
+        ..Default::default()
+    };
+    let decided = |tested| decide::decide(&t.net, &topo, &index, &opts, &meter, &result(tested), None);
+    let tested = decided([true, true, true]);
+    assert_eq!(tested.status, Status::SuggestChange, "{:?}", tested.reason);
+    assert_eq!(tested.inferred_phase, Some(InferredPhase::Single(Phase::L2)));
+    let untested = decided([false, true, true]);
+    assert_eq!(untested.status, Status::InsufficientData);
+    assert!(untested.reason.as_deref().unwrap_or("").contains("could not be tested"), "{:?}", untested.reason);
+}
