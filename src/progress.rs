@@ -49,10 +49,10 @@ impl SharedProgress {
 impl Progress for SharedProgress {
     fn set(&self, fraction: f32, stage: &str) {
         self.fraction_bits.store(fraction.clamp(0.0, 1.0).to_bits(), Ordering::Relaxed);
-        if let Ok(mut s) = self.stage.lock() {
-            if s.as_str() != stage {
-                *s = stage.to_string();
-            }
+        if let Ok(mut s) = self.stage.lock()
+            && s.as_str() != stage
+        {
+            *s = stage.to_string();
         }
     }
     fn is_cancelled(&self) -> bool {

@@ -414,7 +414,7 @@ fn committed_sample_networks_load_clean() {
             println!("{}: {w}", d.display());
         }
         assert!(!l.network.connections.is_empty(), "{}", d.display());
-        let m = load_measurements(&[d.clone()], &l.network, &NoProgress).unwrap();
+        let m = load_measurements(std::slice::from_ref(&d), &l.network, &NoProgress).unwrap();
         assert_eq!(issues(&m.report), Vec::<String>::new(), "{}", d.display());
         assert!(m.measurements.voltage.is_some() && m.truth.is_some(), "{}", d.display());
         n += 1;

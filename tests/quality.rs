@@ -160,7 +160,7 @@ fn lower_tap_is_judged_an_improvement() {
     same_cfg.days = 7;
     same_cfg.pv_share = 0.6;
     same_cfg.tap = 3;
-    same_cfg.start = same_cfg.start + chrono::Duration::days(9);
+    same_cfg.start += chrono::Duration::days(9);
     let same = generate(same_cfg, 21);
     let r2 = compare::before_after(&before.network, vb, same.measurements.voltage.as_ref().unwrap(), &settings).unwrap();
     let st = &r2.stations[0].result;

@@ -56,18 +56,21 @@ fn street_network() -> (Network, Vec<TruthRow>) {
                     n += 1;
                     let x = x0 + dir * (10.0 + 14.0 * j as f64);
                     let y = sy + if j % 2 == 0 { 12.0 } else { -12.0 };
-                    let three = n % 7 == 0;
+                    let three = n.is_multiple_of(7);
                     let real =
                         if three { PhaseConnection::Three } else { PhaseConnection::Single(Phase::from_index(n as usize)) };
                     let gis_phase = match real {
-                        PhaseConnection::Single(p) if n % 5 == 0 => PhaseConnection::Single(Phase::from_index(p.index() + 1)),
+                        PhaseConnection::Single(p) if n.is_multiple_of(5) => {
+                            PhaseConnection::Single(Phase::from_index(p.index() + 1))
+                        }
                         p => p,
                     };
                     let mut extra = ExtraAttributes::new();
                     extra.insert("bag_id".into(), serde_json::json!(format!("0363010000{n:06}")));
-                    extra.insert("remark".into(), serde_json::json!(if n % 3 == 0 { "achterom, \"poort\"" } else { "" }));
+                    extra
+                        .insert("remark".into(), serde_json::json!(if n.is_multiple_of(3) { "achterom, \"poort\"" } else { "" }));
                     let ean = ean_with_check_digit(&format!("87123450000{n:06}"));
-                    let (gis_feeder, gis_cable) = if n % 11 == 0 {
+                    let (gis_feeder, gis_cable) = if n.is_multiple_of(11) {
                         // GIS puts it on the other feeder's first cable.
                         let other = format!("{sid}-F{}", 2 - f);
                         (other.clone(), format!("{other}-C1"))
@@ -82,10 +85,10 @@ fn street_network() -> (Network, Vec<TruthRow>) {
                         phase: gis_phase,
                         street: Some(format!("Kerkstraat{}", s + 1)),
                         house_number: Some(n),
-                        house_number_addition: if n % 4 == 0 { Some("A".into()) } else { None },
+                        house_number_addition: if n.is_multiple_of(4) { Some("A".into()) } else { None },
                         postcode: Some("1234AB".into()),
                         meter: MeterKind::Smart,
-                        pv_kwp_registered: if n % 6 == 0 { Some(3.2) } else { None },
+                        pv_kwp_registered: if n.is_multiple_of(6) { Some(3.2) } else { None },
                         capacity: if three { "3x25A".parse().unwrap() } else { "1x35A".parse().unwrap() },
                         pos: lvtopo::crs::point_from_rd(x, y),
                         extra,
@@ -96,7 +99,7 @@ fn street_network() -> (Network, Vec<TruthRow>) {
                         feeder_id: fid.clone(),
                         cable_id: cid.clone(),
                         phase: real,
-                        rotation: if three && n % 2 == 0 {
+                        rotation: if three && n.is_multiple_of(2) {
                             Some("L2L3L1".parse().unwrap())
                         } else {
                             three.then_some(Rotation::IDENTITY)

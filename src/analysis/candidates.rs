@@ -165,10 +165,10 @@ impl NetworkIndex {
             if out.len() >= max {
                 break;
             }
-            if let Some(f) = self.cable_feeder[ci] {
-                if !out.iter().any(|x| x.0 == f) {
-                    out.push((f, d));
-                }
+            if let Some(f) = self.cable_feeder[ci]
+                && !out.iter().any(|x| x.0 == f)
+            {
+                out.push((f, d));
             }
         }
         out
@@ -203,10 +203,10 @@ impl NetworkIndex {
                 .collect();
         }
         let gis_odds = opts.gis_cable_prior / (1.0 - opts.gis_cable_prior).max(1e-9);
-        if let Some(g) = gis {
-            if !near.iter().any(|(ci, _)| *ci == g) {
-                near.push((g, topo.attach(net, g, &c.pos).offset_m));
-            }
+        if let Some(g) = gis
+            && !near.iter().any(|(ci, _)| *ci == g)
+        {
+            near.push((g, topo.attach(net, g, &c.pos).offset_m));
         }
         let mut scored = self.street_weights(c, &near, opts.cable_along_sigma_m);
         self.weigh_by_neighbours(net, conn, &mut scored);

@@ -112,7 +112,8 @@ impl<'a> Engine<'a> {
             }
         }
         let sqrt_w = (0..voltage.grid.len).map(|k| opts.time_weight(voltage.grid.time(k)).sqrt() as f32).collect();
-        let resolution: Vec<f32> = (0..voltage.keys.len()).into_par_iter().map(|i| prep::detect_resolution(voltage.series(i))).collect();
+        let resolution: Vec<f32> =
+            (0..voltage.keys.len()).into_par_iter().map(|i| prep::detect_resolution(voltage.series(i))).collect();
         let whiten_rho = if prep::mostly_coarse(&resolution) { 0.0 } else { opts.prewhiten_rho as f32 };
         Engine { net, voltage, opts, index, feeder_local, sqrt_w, resolution, whiten_rho }
     }

@@ -103,17 +103,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .cloned()
         .collect();
     let m = load_measurements(&meas_paths, &net, &bar)?;
-    if let Some(v) = &m.measurements.voltage {
-        if v.grid.len > 0 {
-            summary.push(format!(
-                "voltage: {} meter(s), {} series, {} steps of 10 min from {} to {}",
-                v.meter_count(),
-                v.keys.len(),
-                v.grid.len,
-                format_amsterdam(v.grid.start),
-                format_amsterdam(v.grid.end())
-            ));
-        }
+    if let Some(v) = &m.measurements.voltage
+        && v.grid.len > 0
+    {
+        summary.push(format!(
+            "voltage: {} meter(s), {} series, {} steps of 10 min from {} to {}",
+            v.meter_count(),
+            v.keys.len(),
+            v.grid.len,
+            format_amsterdam(v.grid.start),
+            format_amsterdam(v.grid.end())
+        ));
     }
     if let Some(f) = &m.measurements.feed_in {
         summary.push(format!("feed-in: {} connection(s), {} steps of 15 min", f.eans.len(), f.grid.len));

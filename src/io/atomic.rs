@@ -33,10 +33,10 @@ fn copy_mode(target: &Path, tmp: &Path) -> io::Result<()> {
 /// Makes the rename itself durable where the platform allows (best effort).
 fn sync_parent(path: &Path) {
     #[cfg(unix)]
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if let Ok(d) = fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && let Ok(d) = fs::File::open(dir)
+    {
+        let _ = d.sync_all();
     }
     #[cfg(not(unix))]
     let _ = path;

@@ -294,13 +294,13 @@ pub fn build_network(raw: RawNetwork, report: &mut ImportReport) -> Network {
             let id = c.text("station_id", true);
             let name = c.text("name", false);
             let pos = c.point(layer.crs);
-            if let Some(id) = &id {
-                if let Some(first) = station_feature.get(id) {
-                    c.errors.push((
-                        Some("station_id"),
-                        format!("duplicate station_id {id:?}: already used by feature {first}; this feature is rejected"),
-                    ));
-                }
+            if let Some(id) = &id
+                && let Some(first) = station_feature.get(id)
+            {
+                c.errors.push((
+                    Some("station_id"),
+                    format!("duplicate station_id {id:?}: already used by feature {first}; this feature is rejected"),
+                ));
             }
             let extra = c.extra();
             let ok = c.finish(report);
@@ -320,13 +320,13 @@ pub fn build_network(raw: RawNetwork, report: &mut ImportReport) -> Network {
             let mut c = Checker::new(&layer.file, f, "node_id", &[]);
             let id = c.text("node_id", true);
             c.point(layer.crs);
-            if let Some(id) = &id {
-                if let Some(first) = ids.get(id) {
-                    c.errors.push((
-                        Some("node_id"),
-                        format!("duplicate node_id {id:?}: already used by feature {first}; this feature is rejected"),
-                    ));
-                }
+            if let Some(id) = &id
+                && let Some(first) = ids.get(id)
+            {
+                c.errors.push((
+                    Some("node_id"),
+                    format!("duplicate node_id {id:?}: already used by feature {first}; this feature is rejected"),
+                ));
             }
             let ok = c.finish(report);
             if let (true, Some(id)) = (ok, id) {
@@ -363,21 +363,21 @@ pub fn build_network(raw: RawNetwork, report: &mut ImportReport) -> Network {
                 l => l,
             };
             let geometry = c.line(layer.crs);
-            if let Some(id) = &id {
-                if let Some(first) = cable_feature.get(id) {
-                    c.errors.push((
-                        Some("cable_id"),
-                        format!("duplicate cable_id {id:?}: already used by feature {first}; this feature is rejected"),
-                    ));
-                }
+            if let Some(id) = &id
+                && let Some(first) = cable_feature.get(id)
+            {
+                c.errors.push((
+                    Some("cable_id"),
+                    format!("duplicate cable_id {id:?}: already used by feature {first}; this feature is rejected"),
+                ));
             }
-            if let (Some(fd), Some(st)) = (&feeder_id, &station_id) {
-                if let Some((other, first)) = feeder_station.get(fd).filter(|(s, _)| s != st) {
-                    c.errors.push((
+            if let (Some(fd), Some(st)) = (&feeder_id, &station_id)
+                && let Some((other, first)) = feeder_station.get(fd).filter(|(s, _)| s != st)
+            {
+                c.errors.push((
                         Some("feeder_id"),
                         format!("feeder_id {fd:?} already belongs to station {other:?} (feature {first}); feeder ids must be unique across stations"),
                     ));
-                }
             }
             let extra = c.extra();
             let loc = c.loc();
@@ -471,13 +471,13 @@ pub fn build_network(raw: RawNetwork, report: &mut ImportReport) -> Network {
             let capacity = c.parsed::<Capacity>("capacity", false);
             let capacity_given = as_text(f.props.get("capacity")).ok().flatten().is_some();
             let pos = c.point(layer.crs);
-            if let Some(e) = &ean {
-                if let Some(first) = ean_feature.get(e) {
-                    c.errors.push((
-                        Some("ean"),
-                        format!("duplicate EAN {e:?}: already used by feature {first}; this feature is rejected"),
-                    ));
-                }
+            if let Some(e) = &ean
+                && let Some(first) = ean_feature.get(e)
+            {
+                c.errors.push((
+                    Some("ean"),
+                    format!("duplicate EAN {e:?}: already used by feature {first}; this feature is rejected"),
+                ));
             }
             let extra = c.extra();
             let loc = c.loc();

@@ -92,10 +92,10 @@ impl ImportReport {
     }
 
     pub fn push(&mut self, severity: Severity, file: &str, location: Location, column: Option<&str>, message: impl Into<String>) {
-        if let Some(s) = self.files.iter_mut().rev().find(|s| s.file == file) {
-            if severity == Severity::Warning {
-                s.warnings += 1;
-            }
+        if let Some(s) = self.files.iter_mut().rev().find(|s| s.file == file)
+            && severity == Severity::Warning
+        {
+            s.warnings += 1;
         }
         self.issues.push(ImportIssue {
             severity,

@@ -128,7 +128,8 @@ impl PrivacyStore {
     /// Changes k (refused below the floor); the change is audited.
     pub fn set_min_group_size(&self, k: usize) -> anyhow::Result<()> {
         MinGroupSize::new(k).map_err(anyhow::Error::msg)?;
-        let s = PrivacySettings { min_group_size: k, ..self.settings()? };
+        self.settings()?;
+        let s = PrivacySettings { min_group_size: k };
         fsutil::write_atomic(&self.dir.join("settings.json"), serde_json::to_string_pretty(&s)?.as_bytes())?;
         self.audit()?.append(AuditEvent::Setting { name: "min_group_size".into(), value: k.to_string() })?;
         Ok(())

@@ -160,7 +160,8 @@ pub fn pseudonymise_csv<R: Read, W: Write>(
     }
     let address: Vec<usize> = (0..names.len()).filter(|&i| is_address_column(&names[i])).collect();
     let postcodes: Vec<usize> = (0..names.len()).filter(|&i| is_postcode_column(&names[i])).collect();
-    if !opts.drop_address && !(address.is_empty() && postcodes.is_empty()) {
+    let has_address = !address.is_empty() || !postcodes.is_empty();
+    if !opts.drop_address && has_address {
         let cols: Vec<&str> = address.iter().chain(&postcodes).map(|&i| names[i].as_str()).collect();
         anyhow::bail!(
             "{source}: holds address columns ({}). Letter lists are exempt from pseudonymisation (a letter needs the real address), \

@@ -91,12 +91,11 @@ pub fn plan(store: &PrivacyStore, opts: &PurgeOptions) -> anyhow::Result<PurgePl
     let mut last_export = None;
     for (i, e) in recent.iter().enumerate() {
         match &e.event {
-            AuditEvent::Load { file, fingerprint, .. } => {
+            AuditEvent::Load { file, fingerprint, .. }
                 // A refused read is held as much as an admitted one: it is on disk all the same.
-                if fingerprint.is_some() {
+                if fingerprint.is_some() => {
                     sources.insert(file.clone(), fingerprint.clone());
                 }
-            }
             AuditEvent::Export { file, .. } => {
                 last_export = Some(i);
                 plan.kept.push(file.clone());

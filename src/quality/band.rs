@@ -189,10 +189,10 @@ pub fn analyse(
         r.max_v = r.worst_over.map_or(f64::NAN, |w| w.1);
         r.min_v = r.worst_under.map_or(f64::NAN, |w| w.1);
         r.mean_v = if cnt > 0 { sum / cnt as f64 } else { f64::NAN };
-        if let (Some(feed), Some(area)) = (feed, &area) {
-            if let Some(row) = feed.index(&c.ean) {
-                r.trip_intervals = trip_intervals(&grid, &chans, feed, row, area, settings);
-            }
+        if let (Some(feed), Some(area)) = (feed, &area)
+            && let Some(row) = feed.index(&c.ean)
+        {
+            r.trip_intervals = trip_intervals(&grid, &chans, feed, row, area, settings);
         }
         out.push(r);
     }
@@ -310,7 +310,10 @@ fn trip_intervals(
     let mut out = Vec::new();
     for j in 1..g.len {
         let (e0, e1) = (exp[j - 1] as f64, exp[j] as f64);
-        if !(e0.is_finite() && e1.is_finite()) || !(e0 >= 0.3 * peak && e1 <= 0.5 * e0) {
+        // Written as negated comparisons so that a NaN step is skipped too.
+        #[allow(clippy::nonminimal_bool)]
+        let skip = !(e0.is_finite() && e1.is_finite()) || !(e0 >= 0.3 * peak && e1 <= 0.5 * e0);
+        if skip {
             continue;
         }
         let tf = g.time(j);

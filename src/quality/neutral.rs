@@ -187,7 +187,7 @@ pub fn neutral_hints(net: &Network, volt: &VoltageTable, feed: Option<&FeedInTab
         let conns: Vec<usize> = present.iter().flat_map(|v| v.iter().copied()).collect();
         out.extend(hint(volt, NeutralSubject::Cable(cable.to_string()), conns, series, None, s));
     }
-    out.sort_by(|a, b| b.opposite_steps.cmp(&a.opposite_steps));
+    out.sort_by_key(|h| std::cmp::Reverse(h.opposite_steps));
     out
 }
 

@@ -175,7 +175,7 @@ impl Household {
         let s: f64 = w.iter().sum();
         w.iter_mut().for_each(|x| *x /= s);
         let heat_pump_kw = rng.gen_bool(hp_share).then(|| rng.gen_range(0.8..2.2) * if three_phase { 1.5 } else { 1.0 });
-        let ev_kw = rng.gen_bool(ev_share * if three_phase { 2.5 } else { 1.0 }).then(|| if three_phase { 11.0 } else { 3.7 });
+        let ev_kw = rng.gen_bool(ev_share * if three_phase { 2.5 } else { 1.0 }).then_some(if three_phase { 11.0 } else { 3.7 });
         Household {
             annual_kwh: rng.gen_range(1600.0..4600.0) * if three_phase { 1.5 } else { 1.0 },
             base_w: rng.gen_range(70.0..240.0),

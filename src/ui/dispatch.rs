@@ -90,16 +90,16 @@ impl LvtopoApp {
                 }
             }
             ZoomToStation(s) => {
-                if let Some(ds) = &self.state.dataset {
-                    if let Some(st) = ds.network.stations.get(s) {
-                        let mut r = WorldRect::of_points([ds.index.stations[s]]);
-                        for (f, sid) in ds.network.feeders() {
-                            if sid == st.id {
-                                r = r.union(ds.index.feeder_bounds(&f).unwrap_or(WorldRect::EMPTY));
-                            }
+                if let Some(ds) = &self.state.dataset
+                    && let Some(st) = ds.network.stations.get(s)
+                {
+                    let mut r = WorldRect::of_points([ds.index.stations[s]]);
+                    for (f, sid) in ds.network.feeders() {
+                        if sid == st.id {
+                            r = r.union(ds.index.feeder_bounds(&f).unwrap_or(WorldRect::EMPTY));
                         }
-                        self.map.fit(grow_min(r));
                     }
+                    self.map.fit(grow_min(r));
                 }
             }
             ZoomToFeeder(f) => {
@@ -457,10 +457,10 @@ impl LvtopoApp {
     }
 
     pub(super) fn save_recent(&mut self) {
-        if let Some(dir) = &self.options.settings_dir {
-            if let Err(e) = super::settings::save_recent(dir, &self.state.recent) {
-                self.state.set_error(format!("Could not remember recent files in {}: {e}", dir.display()));
-            }
+        if let Some(dir) = &self.options.settings_dir
+            && let Err(e) = super::settings::save_recent(dir, &self.state.recent)
+        {
+            self.state.set_error(format!("Could not remember recent files in {}: {e}", dir.display()));
         }
     }
 }

@@ -48,10 +48,10 @@ fn folder_gpkg(p: &Path) -> Option<PathBuf> {
 pub fn plan(paths: &[PathBuf]) -> OpenPlan {
     let mut plan = OpenPlan::default();
     let set_network = |plan: &mut OpenPlan, p: PathBuf| {
-        if let Some(old) = plan.network.replace(p.clone()) {
-            if old != p {
-                plan.ignored.push((old, "more than one network given; the last one is opened".into()));
-            }
+        if let Some(old) = plan.network.replace(p.clone())
+            && old != p
+        {
+            plan.ignored.push((old, "more than one network given; the last one is opened".into()));
         }
     };
     // The folder whose measurement files come along with the network.

@@ -220,6 +220,7 @@ impl Builder {
         self.m.node.push(NodeRow { id, u_rated: self.u_rated });
         id
     }
+    #[allow(clippy::too_many_arguments)]
     fn line(&mut self, from: i32, to: i32, t: &CableType, length_m: f64, gis_layer: &'static str, gis_id: &str, detail: String) {
         let id = self.id("line", gis_layer, gis_id, detail);
         let km = length_m / 1000.0;

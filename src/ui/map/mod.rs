@@ -384,13 +384,13 @@ fn handle_pointer(
         // From where the button went down, not where the drag was recognised.
         interaction.box_start = ui.input(|i| i.pointer.press_origin()).or(response.interact_pointer_pos());
     }
-    if response.drag_stopped() {
-        if let (Some(a), Some(b)) = (interaction.box_start.take(), response.interact_pointer_pos()) {
-            let r = t.world_rect_of(Rect::from_two_pos(a, b));
-            let connections: Vec<usize> = idx.connections_in(&r).collect();
-            let add = ui.input(|i| i.modifiers.command);
-            commands.push(UiCommand::Select { connections, add });
-        }
+    if response.drag_stopped()
+        && let (Some(a), Some(b)) = (interaction.box_start.take(), response.interact_pointer_pos())
+    {
+        let r = t.world_rect_of(Rect::from_two_pos(a, b));
+        let connections: Vec<usize> = idx.connections_in(&r).collect();
+        let add = ui.input(|i| i.modifiers.command);
+        commands.push(UiCommand::Select { connections, add });
     }
 
     if response.clicked() {
@@ -406,29 +406,29 @@ fn handle_pointer(
         }
     }
 
-    if let Some(hit) = interaction.hovered {
-        if interaction.box_start.is_none() {
-            let net = &*frame.dataset.network;
-            response.clone().on_hover_ui_at_pointer(|ui| match hit {
-                Hit::Connection(i) => connection_tooltip(ui, state, overlays, i),
-                Hit::Station(s) => {
-                    let st = &net.stations[s];
-                    ui.strong(st.name.as_deref().unwrap_or(&st.id));
-                    ui.label(format!("Station {}", st.id));
-                    ui.weak("Click to zoom to the station");
+    if let Some(hit) = interaction.hovered
+        && interaction.box_start.is_none()
+    {
+        let net = &*frame.dataset.network;
+        response.clone().on_hover_ui_at_pointer(|ui| match hit {
+            Hit::Connection(i) => connection_tooltip(ui, state, overlays, i),
+            Hit::Station(s) => {
+                let st = &net.stations[s];
+                ui.strong(st.name.as_deref().unwrap_or(&st.id));
+                ui.label(format!("Station {}", st.id));
+                ui.weak("Click to zoom to the station");
+            }
+            Hit::Cable(c) => {
+                let cab = &net.cables[c];
+                ui.strong(format!("Cable {}", cab.id));
+                ui.label(format!("Feeder {} · station {}", cab.feeder_id, cab.station_id));
+                let conductor = cab.conductor.as_deref().unwrap_or("conductor unknown");
+                ui.label(format!("{conductor} · {:.0} m", cab.length_m()));
+                if let Some(conn) = state.picking_cable_for {
+                    ui.strong(format!("Click to move {} onto this cable", net.connections[conn].ean));
                 }
-                Hit::Cable(c) => {
-                    let cab = &net.cables[c];
-                    ui.strong(format!("Cable {}", cab.id));
-                    ui.label(format!("Feeder {} · station {}", cab.feeder_id, cab.station_id));
-                    let conductor = cab.conductor.as_deref().unwrap_or("conductor unknown");
-                    ui.label(format!("{conductor} · {:.0} m", cab.length_m()));
-                    if let Some(conn) = state.picking_cable_for {
-                        ui.strong(format!("Click to move {} onto this cable", net.connections[conn].ean));
-                    }
-                }
-            });
-        }
+            }
+        });
     }
 }
 
@@ -463,7 +463,7 @@ fn draw_scale_bar(ui: &Ui, t: &MapTransform) {
     let m_per_px = 40_075_016.686 * lat.to_radians().cos() / t.scale;
     let target = m_per_px * 100.0;
     let nice = [1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10_000.0, 20_000.0, 50_000.0];
-    let len_m = nice.iter().copied().filter(|n| *n <= target).last().unwrap_or(1.0);
+    let len_m = nice.iter().copied().rfind(|n| *n <= target).unwrap_or(1.0);
     let px = (len_m / m_per_px) as f32;
     let p0 = t.rect.left_bottom() + Vec2::new(12.0, -12.0);
     let painter = ui.painter();

@@ -151,10 +151,11 @@ impl View for HouseNumbersPanel {
         let net = &*ds.network;
         // Follow the map selection: its street.
         let primary = cx.state.selection.primary;
-        if self.follow_selection && primary != self.last_primary {
-            if let Some(s) = primary.and_then(|i| net.connections.get(i)).and_then(|c| c.street.clone()) {
-                self.scope = Some(Scope::Street(s));
-            }
+        if self.follow_selection
+            && primary != self.last_primary
+            && let Some(s) = primary.and_then(|i| net.connections.get(i)).and_then(|c| c.street.clone())
+        {
+            self.scope = Some(Scope::Street(s));
         }
         self.last_primary = primary;
         if self.scope.is_none() {
@@ -247,23 +248,23 @@ impl View for HouseNumbersPanel {
                             }
                         }
                     });
-                if resp.response.clicked() {
-                    if let Some(pos) = resp.response.interact_pointer_pos() {
-                        let t = resp.transform;
-                        clicked = lines
-                            .iter()
-                            .flatten()
-                            .map(|h| {
-                                (
-                                    h.connection,
-                                    t.position_from_point(&egui_plot::PlotPoint::new(h.house_number, h.volts)).distance(pos),
-                                )
-                            })
-                            .filter(|(_, d)| *d < 12.0)
-                            .min_by(|a, b| a.1.total_cmp(&b.1))
-                            .map(|(c, _)| c)
-                            .or(clicked);
-                    }
+                if resp.response.clicked()
+                    && let Some(pos) = resp.response.interact_pointer_pos()
+                {
+                    let t = resp.transform;
+                    clicked = lines
+                        .iter()
+                        .flatten()
+                        .map(|h| {
+                            (
+                                h.connection,
+                                t.position_from_point(&egui_plot::PlotPoint::new(h.house_number, h.volts)).distance(pos),
+                            )
+                        })
+                        .filter(|(_, d)| *d < 12.0)
+                        .min_by(|a, b| a.1.total_cmp(&b.1))
+                        .map(|(c, _)| c)
+                        .or(clicked);
                 }
             }
         });
@@ -333,13 +334,13 @@ impl HouseNumbersPanel {
                 );
             }
             ui.add(egui::Slider::new(&mut self.threshold_v, 0.2..=3.0).text("zigzag >= V").fixed_decimals(1));
-            if let Some(Scope::Street(s)) = &self.scope {
-                if ui.button("Select on map").clicked() {
-                    let list: Vec<usize> =
-                        (0..net.connections.len()).filter(|&i| net.connections[i].street.as_deref() == Some(s)).collect();
-                    cx.push(UiCommand::Select { connections: list, add: false });
-                    cx.push(UiCommand::ZoomToSelection);
-                }
+            if let Some(Scope::Street(s)) = &self.scope
+                && ui.button("Select on map").clicked()
+            {
+                let list: Vec<usize> =
+                    (0..net.connections.len()).filter(|&i| net.connections[i].street.as_deref() == Some(s)).collect();
+                cx.push(UiCommand::Select { connections: list, add: false });
+                cx.push(UiCommand::ZoomToSelection);
             }
         });
     }

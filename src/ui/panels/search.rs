@@ -30,10 +30,10 @@ fn split_number(q: &str) -> (String, Option<(u32, String)>) {
     if let Some(pos) = t.rfind(char::is_whitespace) {
         let last = &t[pos + 1..];
         let digits: String = last.chars().take_while(char::is_ascii_digit).collect();
-        if !digits.is_empty() {
-            if let Ok(n) = digits.parse() {
-                return (t[..pos].trim().to_string(), Some((n, last[digits.len()..].to_ascii_lowercase())));
-            }
+        if !digits.is_empty()
+            && let Ok(n) = digits.parse()
+        {
+            return (t[..pos].trim().to_string(), Some((n, last[digits.len()..].to_ascii_lowercase())));
         }
     }
     (t.to_string(), None)

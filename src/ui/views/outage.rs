@@ -434,10 +434,10 @@ fn incident_detail(ui: &mut egui::Ui, sh: &mut OutageShared, ds: &Dataset, cx: &
             ui.end_row();
             for row in inc.interruptions.iter().take(500) {
                 let c = row.connection.and_then(|i| net.connections.get(i));
-                if ui.link(&row.ean).clicked() {
-                    if let Some(i) = row.connection {
-                        cx.push(UiCommand::Select { connections: vec![i], add: false });
-                    }
+                if ui.link(&row.ean).clicked()
+                    && let Some(i) = row.connection
+                {
+                    cx.push(UiCommand::Select { connections: vec![i], add: false });
                 }
                 ui.label(c.map(|c| displayable(&c.address())).unwrap_or_else(|| "not in network".into()));
                 ui.label(c.map(|c| if c.meter == MeterKind::Smart { "smart" } else { "conventional" }).unwrap_or("-"));

@@ -86,10 +86,10 @@ impl SolarCache {
 
     /// Blocks until the running analysis is done (tests).
     pub fn finish_blocking(&mut self, net: &Network) {
-        if let Some(job) = self.job.take() {
-            if let Some(a) = job.wait() {
-                self.set(net, a);
-            }
+        if let Some(job) = self.job.take()
+            && let Some(a) = job.wait()
+        {
+            self.set(net, a);
         }
     }
 }
