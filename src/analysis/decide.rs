@@ -229,7 +229,7 @@ pub fn decide(
             confident.push(format!("cable {} -> {to}", conn.cable_id));
         } else if cable_conf >= needed {
             confident.push(format!(
-                "cable {} -> {to} (p={cable_conf:.2}: the most likely section of the new feeder; check it on the map)",
+                "cable {} -> {to} (p={cable_conf:.3}: the most likely section of the new feeder; check it on the map)",
                 conn.cable_id
             ));
         } else {
