@@ -104,7 +104,6 @@ fn quiet_street_at_1_v_with_meter_calibration_errors() {
 /// Measured 1.000 (seed 1) and 0.985 over seeds 1-2 in `lvtopo bench accuracy`.
 const PRECISION_QUIET: f64 = 0.98;
 
-/// Analyses a committed sample network (as `lvtopo analyze` reads it) against its truth.csv.
 /// The inferred cable is a section of the inferred feeder (also in `insufficient_data` rows).
 fn assert_cable_on_feeder(net: &lvtopo::model::Network, a: &analysis::Assignment) {
     if let (Some(f), Some(c)) = (&a.inferred_feeder, &a.inferred_cable) {
@@ -113,9 +112,23 @@ fn assert_cable_on_feeder(net: &lvtopo::model::Network, a: &analysis::Assignment
     }
 }
 
+/// Analyses a committed sample network (as `lvtopo analyze` reads it) against its truth.csv.
 fn sample(name: &str) -> Accuracy {
+    sample_with(name, false)
+}
+
+/// [`sample`], optionally with the connections' addresses (street, number, postcode) removed.
+fn sample_with(name: &str, without_addresses: bool) -> Accuracy {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-networks").join(name);
-    let loaded = lvtopo::io::load_network(&dir, &NoProgress).expect("not cancelled");
+    let mut loaded = lvtopo::io::load_network(&dir, &NoProgress).expect("not cancelled");
+    if without_addresses {
+        for c in &mut loaded.network.connections {
+            c.street = None;
+            c.house_number = None;
+            c.house_number_addition = None;
+            c.postcode = None;
+        }
+    }
     let mut report = loaded.report;
     let v = lvtopo::io::voltage::read_voltage(&dir.join("voltage.csv.gz"), Some(&loaded.network), &mut report, &NoProgress)
         .expect("not cancelled")
@@ -129,7 +142,7 @@ fn sample(name: &str) -> Accuracy {
     eprintln!(
         "{}\n{}\nsuggestions {} ({} right), GIS errors {} ({} found)",
         metrics::table_header(),
-        metrics::table_row(name, &acc),
+        metrics::table_row(if without_addresses { "without addresses" } else { name }, &acc),
         acc.suggestions,
         acc.suggestions_right,
         acc.gis_errors,
@@ -200,4 +213,18 @@ fn power_grid_model_district_at_0_1_v() {
     assert!(d.cable() >= 0.99, "district-pgm cable {}", d.cable());
     assert!(d.precision() >= 0.99, "district-pgm precision {}", d.precision());
     assert!(d.recall() >= 0.9, "district-pgm recall {}", d.recall());
+}
+
+#[test]
+fn without_addresses_the_registration_is_not_overruled_by_the_nearest_cable() {
+    // A GIS export without street, number and postcode: the cable model falls back to
+    // plain distance and the GIS prior. Before session 5 it used the sharp along-street
+    // model there and half of the suggestions on this sample were wrong (cable 76.5%).
+    // Measured (session 5): cable 98.0%, 60 of 60 suggestions right, recall 61.9%.
+    let a = sample_with("district-pgm", true);
+    assert!(a.phase() >= 0.99, "phase {}", a.phase());
+    assert!(a.feeder() >= 0.99, "feeder {}", a.feeder());
+    assert!(a.cable() >= 0.96, "cable {}", a.cable());
+    assert!(a.precision() >= 0.99, "precision {}", a.precision());
+    assert!(a.recall() >= 0.55, "recall {}", a.recall());
 }

@@ -233,6 +233,10 @@ impl NetworkIndex {
     /// the voltage of a house close to the station (where feeders look alike) suggests.
     pub fn feeder_street_evidence(&self, net: &Network, conn: usize, cands: &[usize], opts: &AnalysisOptions) -> Vec<f64> {
         let c = &net.connections[conn];
+        if street_key(c).is_none() {
+            // No address, no street evidence (distance already weighs in the feeder prior).
+            return vec![1.0; cands.len()];
+        }
         let near: Vec<(usize, f64)> = self
             .cables_near(c.pos.x, c.pos.y, opts.search_radius_m)
             .into_iter()
@@ -262,6 +266,14 @@ impl NetworkIndex {
     /// along-street model runs over all candidates.
     fn street_weights(&self, c: &Connection, near: &[(usize, f64)], sigma_m: f64) -> Vec<(usize, f64)> {
         let key = street_key(c);
+        if key.is_none() {
+            // Without an address the street's cable is unknown, and the nearest cable is
+            // often another street's (the one behind the garden, around the corner): the
+            // sharp along-street model would then overrule the GIS registration. Plain
+            // distance leaves the registration in charge unless another section is much
+            // closer.
+            return distance_weights(near);
+        }
         let on_street: Vec<bool> = near
             .iter()
             .map(|&(ci, _)| {
@@ -341,6 +353,18 @@ pub const NEIGHBOUR_MISMATCH: f64 = 0.3;
 /// Weight of the sections of other streets together against the nearest section of the
 /// connection's own street (corner houses do hang on the side street's cable now and then).
 pub const OTHER_STREET_WEIGHT: f64 = 0.05;
+
+/// Weight of each candidate section (cable, distance in m) by plain distance, the nearest 1:
+/// for connections without an address.
+pub fn distance_weights(near: &[(usize, f64)]) -> Vec<(usize, f64)> {
+    let d_min = near.iter().map(|x| x.1).fold(f64::INFINITY, f64::min);
+    near.iter().map(|&(ci, d)| (ci, (-(d - d_min) / NO_ADDRESS_DISTANCE_SCALE_M).exp())).collect()
+}
+
+/// Without an address, a section `NO_ADDRESS_DISTANCE_SCALE_M` further away than the
+/// nearest is e times less likely ([`distance_weights`]): a registration (prior 0.9) then
+/// gives way only to a section some 25 m closer.
+pub const NO_ADDRESS_DISTANCE_SCALE_M: f64 = 10.0;
 
 /// Geographic weight of each candidate section (cable, distance in m), the nearest 1.
 ///
