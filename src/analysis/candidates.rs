@@ -311,6 +311,19 @@ impl NetworkIndex {
             .collect()
     }
 
+    /// A section of `feeder` without any registered connection lies nearer to the
+    /// connection than `cable`: the street model cannot say whether it is the street's
+    /// (its only houses may be the misregistered ones), so a choice of `cable` over it
+    /// rests on the absence of registrations alone.
+    pub fn unregistered_section_nearer(&self, net: &Network, conn: usize, feeder: usize, cable: usize, radius_m: f64) -> bool {
+        let c = &net.connections[conn];
+        let near = self.cables_near(c.pos.x, c.pos.y, radius_m);
+        let Some(d_cable) = near.iter().find(|x| x.0 == cable).map(|x| x.1) else { return false };
+        near.iter().any(|&(ci, d)| {
+            ci != cable && d < d_cable && self.cable_feeder[ci] == Some(feeder) && self.cable_streets[ci].is_empty()
+        })
+    }
+
     /// House-number neighbours: a house between two houses on section A is on A. Every
     /// neighbour registered elsewhere multiplies a section's weight by [`NEIGHBOUR_MISMATCH`].
     fn weigh_by_neighbours(&self, net: &Network, conn: usize, scored: &mut [(usize, f64)]) {

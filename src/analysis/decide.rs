@@ -220,11 +220,12 @@ pub fn decide(
     // `new_feeder_cable_threshold` and is stated with its own confidence.
     if cable_changed {
         let to = cable_id.clone().unwrap_or_default();
-        let needed = if feeder_change_confident {
-            opts.new_feeder_cable_threshold.min(opts.suggest_threshold)
-        } else {
-            opts.suggest_threshold
-        };
+        // The lower threshold trusts the street model's choice among the new feeder's
+        // sections; a nearer section without any registration is a choice it cannot make.
+        let relaxed = feeder_change_confident
+            && cable != usize::MAX
+            && !index.unregistered_section_nearer(net, m.conn, feeder, cable, opts.search_radius_m);
+        let needed = if relaxed { opts.new_feeder_cable_threshold.min(opts.suggest_threshold) } else { opts.suggest_threshold };
         if cable_conf >= opts.suggest_threshold {
             confident.push(format!("cable {} -> {to}", conn.cable_id));
         } else if cable_conf >= needed {
