@@ -9,6 +9,7 @@
 pub mod bench;
 pub mod cable;
 pub mod candidates;
+mod clock;
 pub mod decide;
 pub mod engine;
 pub mod meters;
