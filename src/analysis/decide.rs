@@ -157,6 +157,13 @@ pub fn decide(
                         "phase: data point to {p} (p={k_conf:.4}) instead of {g}, but {g} has no reference on {} (too few meters with data on it), so the registered phase could not be tested",
                         index.feeders[feeder].id
                     ));
+                } else if k_conf >= opts.suggest_threshold
+                    && r.phase_ref_weight.get(fi).is_some_and(|w| w[p.index()] < opts.phase_change_min_ref_weight)
+                {
+                    doubtful.push(format!(
+                        "phase: data point to {p} (p={k_conf:.4}) instead of {g}, but the {p} reference on {} rests on fewer than {} other meters and there is no busbar reference",
+                        index.feeders[feeder].id, opts.phase_change_min_ref_weight
+                    ));
                 } else if k_conf >= opts.suggest_threshold && f_conf < opts.phase_change_min_feeder_confidence {
                     doubtful.push(format!(
                         "phase: data point to {p} (p={k_conf:.4}) instead of {g}, but the feeder is uncertain (p={f_conf:.2}), and with it the references the phase was judged against"

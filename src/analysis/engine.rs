@@ -76,6 +76,9 @@ pub struct MeterResult {
     /// the feeder's `F_p`) to be tested against. A phase without one only gets the
     /// common-mode fit, so it always loses to a phase that has one, whatever the truth.
     pub phase_tested: Vec<[bool; 3]>,
+    /// Per candidate feeder and grid phase: the weight (meters, scored one left out) of
+    /// the references phase p was judged against; infinite with the busbar references.
+    pub phase_ref_weight: Vec<[f64; 3]>,
 }
 
 pub struct Engine<'a> {
@@ -320,6 +323,7 @@ impl<'a> Engine<'a> {
         let mut rss = vec![[[f64::NAN; 3]; 3]; nf];
         let mut rss_common = vec![[f64::NAN; 3]; nf];
         let mut tested = vec![[false; 3]; nf];
+        let mut ref_weight = vec![[0f64; 3]; nf];
         let mut fits: Vec<[[([f64; 3], [usize; 3]); 3]; 3]> = vec![[[([0.0; 3], [0; 3]); 3]; 3]; nf];
         // Group candidates by station.
         let mut stations: Vec<usize> = m.cands.iter().map(|&f| self.station_of(f)).collect();
@@ -401,6 +405,13 @@ impl<'a> Engine<'a> {
                 for &(fi, lf) in &feeders {
                     for p in 0..3 {
                         tested[fi][p] = present(refs::s_idx(p)) || present(refs::f_idx(lf, p));
+                        ref_weight[fi][p] = if present(refs::s_idx(p)) {
+                            f64::INFINITY
+                        } else if present(refs::f_idx(lf, p)) {
+                            w_loo(refs::f_idx(lf, p))
+                        } else {
+                            0.0
+                        };
                     }
                     rss_common[fi][c] = rss_c;
                     for p in 0..3 {
@@ -524,6 +535,7 @@ impl<'a> Engine<'a> {
         }
         res.posterior = post;
         res.phase_tested = tested;
+        res.phase_ref_weight = ref_weight;
         res
     }
 

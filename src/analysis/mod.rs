@@ -123,6 +123,12 @@ pub struct AnalysisOptions {
     /// least this certain: with the feeder in doubt, so are the references the phase was
     /// judged against.
     pub phase_change_min_feeder_confidence: f64,
+    /// Without busbar references, a phase change needs the new phase's feeder reference to
+    /// weigh at least this much (in meters, the scored one left out). A reference of a
+    /// single meter is a neighbour rather than a phase: on the 70%-smart sweep a house
+    /// moved to L1 at p = 1.0 because the one meter on its new feeder's "L1" reference was
+    /// an L3 neighbour registered L1. With 2 that wrong suggestion goes and no right one.
+    pub phase_change_min_ref_weight: f64,
     /// Posterior the cable section on the new feeder needs when a feeder change is
     /// suggested. The registered section is then certainly wrong (it belongs to the old
     /// feeder), so the question is only which section of the new feeder replaces it.
@@ -163,6 +169,7 @@ impl Default for AnalysisOptions {
             near_station_street_ratio: 10.0,
             suggest_threshold: 0.99,
             phase_change_min_feeder_confidence: 0.9,
+            phase_change_min_ref_weight: 2.0,
             new_feeder_cable_threshold: 0.8,
             ok_threshold: 0.5,
         }

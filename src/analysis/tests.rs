@@ -157,7 +157,7 @@ fn too_short_a_read_is_insufficient_data() {
 }
 
 #[test]
-fn a_registered_phase_without_a_reference_is_not_overruled() {
+fn a_phase_change_needs_both_phases_tested_against_real_references() {
     // Connection 0 (registered L1 on F1) and a posterior that says L2 with certainty.
     // When L1 had no reference of its own on F1, the data never tested the registration:
     // no suggestion, whatever the posterior.
@@ -177,7 +177,7 @@ fn a_registered_phase_without_a_reference_is_not_overruled() {
         contribs: Vec::new(),
         s_weight: 1.0,
     };
-    let result = |tested: [bool; 3]| engine::MeterResult {
+    let result = |tested: [bool; 3], weight: f64| engine::MeterResult {
         posterior: vec![1e-12, 1.0 - 2e-12, 1e-12],
         hypotheses: 3,
         points_used: 1440,
@@ -185,13 +185,18 @@ fn a_registered_phase_without_a_reference_is_not_overruled() {
         n_eff: 1000.0,
         n_eff_channels: vec![1000.0],
         phase_tested: vec![tested],
+        phase_ref_weight: vec![[weight; 3]],
         ..Default::default()
     };
-    let decided = |tested| decide::decide(&t.net, &topo, &index, &opts, &meter, &result(tested), None);
-    let tested = decided([true, true, true]);
+    let decided = |tested, weight| decide::decide(&t.net, &topo, &index, &opts, &meter, &result(tested, weight), None);
+    let tested = decided([true, true, true], 5.0);
     assert_eq!(tested.status, Status::SuggestChange, "{:?}", tested.reason);
     assert_eq!(tested.inferred_phase, Some(InferredPhase::Single(Phase::L2)));
-    let untested = decided([false, true, true]);
+    // The L2 reference is one other meter and there is no busbar reference: no suggestion.
+    let thin = decided([true, true, true], 1.0);
+    assert_eq!(thin.status, Status::InsufficientData);
+    assert!(thin.reason.as_deref().unwrap_or("").contains("rests on fewer than"), "{:?}", thin.reason);
+    let untested = decided([false, true, true], 5.0);
     assert_eq!(untested.status, Status::InsufficientData);
     assert!(untested.reason.as_deref().unwrap_or("").contains("could not be tested"), "{:?}", untested.reason);
 }
