@@ -148,30 +148,28 @@ pub fn decide(
     let mut weak = Vec::new();
     match (conn.phase, inferred_phase) {
         (PhaseConnection::Single(g), InferredPhase::Single(p)) => {
-            // The registered phase may have had no reference of its own on this feeder
-            // (too few meters with data on it): then the data never tested it.
-            let gis_untested = r.phase_tested.get(fi).is_some_and(|t| !t[g.index()]);
+            // Weight of the references each phase was judged against on this feeder (0: the
+            // phase had none of its own, so the data never tested it).
+            let ref_weight = |q: Phase| r.phase_ref_weight.get(fi).map_or(f64::INFINITY, |w| w[q.index()]);
             if g != p {
-                if k_conf >= opts.suggest_threshold && gis_untested {
+                if k_conf < opts.suggest_threshold {
+                    doubtful.push(format!("phase: data point to {p} (p={k_conf:.2}) instead of {g}"));
+                } else if ref_weight(g) <= 0.0 {
                     doubtful.push(format!(
                         "phase: data point to {p} (p={k_conf:.4}) instead of {g}, but {g} has no reference on {} (too few meters with data on it), so the registered phase could not be tested",
                         index.feeders[feeder].id
                     ));
-                } else if k_conf >= opts.suggest_threshold
-                    && r.phase_ref_weight.get(fi).is_some_and(|w| w[p.index()] < opts.phase_change_min_ref_weight)
-                {
+                } else if ref_weight(p) < opts.phase_change_min_ref_weight {
                     doubtful.push(format!(
                         "phase: data point to {p} (p={k_conf:.4}) instead of {g}, but the {p} reference on {} rests on fewer than {} other meters and there is no busbar reference",
                         index.feeders[feeder].id, opts.phase_change_min_ref_weight
                     ));
-                } else if k_conf >= opts.suggest_threshold && f_conf < opts.phase_change_min_feeder_confidence {
+                } else if f_conf < opts.phase_change_min_feeder_confidence {
                     doubtful.push(format!(
                         "phase: data point to {p} (p={k_conf:.4}) instead of {g}, but the feeder is uncertain (p={f_conf:.2}), and with it the references the phase was judged against"
                     ));
-                } else if k_conf >= opts.suggest_threshold {
-                    confident.push(format!("phase {g} -> {p}"));
                 } else {
-                    doubtful.push(format!("phase: data point to {p} (p={k_conf:.2}) instead of {g}"));
+                    confident.push(format!("phase {g} -> {p}"));
                 }
             } else if k_conf < opts.ok_threshold {
                 weak.push(format!("phase {g} only weakly confirmed (p={k_conf:.2})"));

@@ -72,12 +72,10 @@ pub struct MeterResult {
     pub n_eff: f64,
     /// Effective independent points per channel.
     pub n_eff_channels: Vec<f64>,
-    /// Per candidate feeder: whether grid phase p had a reference of its own (`S_p` or
-    /// the feeder's `F_p`) to be tested against. A phase without one only gets the
-    /// common-mode fit, so it always loses to a phase that has one, whatever the truth.
-    pub phase_tested: Vec<[bool; 3]>,
     /// Per candidate feeder and grid phase: the weight (meters, scored one left out) of
-    /// the references phase p was judged against; infinite with the busbar references.
+    /// the references phase p was judged against; infinite with the busbar references,
+    /// 0 when p had none of its own. A phase without one only gets the common-mode fit,
+    /// so it always loses to a phase that has one, whatever the truth.
     pub phase_ref_weight: Vec<[f64; 3]>,
 }
 
@@ -322,7 +320,6 @@ impl<'a> Engine<'a> {
         // rss[f][c][p], rss_c[f][c]
         let mut rss = vec![[[f64::NAN; 3]; 3]; nf];
         let mut rss_common = vec![[f64::NAN; 3]; nf];
-        let mut tested = vec![[false; 3]; nf];
         let mut ref_weight = vec![[0f64; 3]; nf];
         let mut fits: Vec<[[([f64; 3], [usize; 3]); 3]; 3]> = vec![[[([0.0; 3], [0; 3]); 3]; 3]; nf];
         // Group candidates by station.
@@ -390,6 +387,18 @@ impl<'a> Engine<'a> {
                 }
                 v / (w_loo(r) * w_loo(q))
             };
+            // What each grid phase is judged against on each feeder (the same for every channel).
+            for &(fi, lf) in &feeders {
+                for p in 0..3 {
+                    ref_weight[fi][p] = if present(refs::s_idx(p)) {
+                        f64::INFINITY
+                    } else if present(refs::f_idx(lf, p)) {
+                        w_loo(refs::f_idx(lf, p))
+                    } else {
+                        0.0
+                    };
+                }
+            }
             for c in 0..nc {
                 if !ch.usable[c] {
                     continue;
@@ -403,16 +412,6 @@ impl<'a> Engine<'a> {
                     yy
                 };
                 for &(fi, lf) in &feeders {
-                    for p in 0..3 {
-                        tested[fi][p] = present(refs::s_idx(p)) || present(refs::f_idx(lf, p));
-                        ref_weight[fi][p] = if present(refs::s_idx(p)) {
-                            f64::INFINITY
-                        } else if present(refs::f_idx(lf, p)) {
-                            w_loo(refs::f_idx(lf, p))
-                        } else {
-                            0.0
-                        };
-                    }
                     rss_common[fi][c] = rss_c;
                     for p in 0..3 {
                         let regs = [refs::C, refs::s_idx(p), refs::f_idx(lf, p)];
@@ -534,7 +533,6 @@ impl<'a> Engine<'a> {
             res.phase_corr[p] = best;
         }
         res.posterior = post;
-        res.phase_tested = tested;
         res.phase_ref_weight = ref_weight;
         res
     }

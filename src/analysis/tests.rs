@@ -177,26 +177,26 @@ fn a_phase_change_needs_both_phases_tested_against_real_references() {
         contribs: Vec::new(),
         s_weight: 1.0,
     };
-    let result = |tested: [bool; 3], weight: f64| engine::MeterResult {
+    // Per grid phase: the weight of the references it was judged against on F1 (0: none).
+    let result = |weights: [f64; 3]| engine::MeterResult {
         posterior: vec![1e-12, 1.0 - 2e-12, 1e-12],
         hypotheses: 3,
         points_used: 1440,
         stats: vec![prep::ChannelStats { valid: 1440, resolution_v: 0.1, ..Default::default() }],
         n_eff: 1000.0,
         n_eff_channels: vec![1000.0],
-        phase_tested: vec![tested],
-        phase_ref_weight: vec![[weight; 3]],
+        phase_ref_weight: vec![weights],
         ..Default::default()
     };
-    let decided = |tested, weight| decide::decide(&t.net, &topo, &index, &opts, &meter, &result(tested, weight), None);
-    let tested = decided([true, true, true], 5.0);
+    let decided = |weights| decide::decide(&t.net, &topo, &index, &opts, &meter, &result(weights), None);
+    let tested = decided([5.0, 5.0, 5.0]);
     assert_eq!(tested.status, Status::SuggestChange, "{:?}", tested.reason);
     assert_eq!(tested.inferred_phase, Some(InferredPhase::Single(Phase::L2)));
     // The L2 reference is one other meter and there is no busbar reference: no suggestion.
-    let thin = decided([true, true, true], 1.0);
+    let thin = decided([5.0, 1.0, 5.0]);
     assert_eq!(thin.status, Status::InsufficientData);
     assert!(thin.reason.as_deref().unwrap_or("").contains("rests on fewer than"), "{:?}", thin.reason);
-    let untested = decided([false, true, true], 5.0);
+    let untested = decided([0.0, 5.0, 5.0]);
     assert_eq!(untested.status, Status::InsufficientData);
     assert!(untested.reason.as_deref().unwrap_or("").contains("could not be tested"), "{:?}", untested.reason);
 }
