@@ -128,6 +128,7 @@ impl PrivacyStore {
     /// Changes k (refused below the floor); the change is audited.
     pub fn set_min_group_size(&self, k: usize) -> anyhow::Result<()> {
         MinGroupSize::new(k).map_err(anyhow::Error::msg)?;
+        // A settings file that cannot be read is reported, not silently overwritten.
         self.settings()?;
         let s = PrivacySettings { min_group_size: k };
         fsutil::write_atomic(&self.dir.join("settings.json"), serde_json::to_string_pretty(&s)?.as_bytes())?;
