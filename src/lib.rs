@@ -1,22 +1,8 @@
-//! lvtopo: LV network topology correction from smart-meter voltages.
-//!
-//! The core (everything but [`ui`]) is free of UI code: it is driven by the
-//! CLI, the tests and the desktop app alike.
+//! The `lvtopo` binary's library: its subcommands ([`cli`]), plus the core and the app
+//! re-exported under their familiar paths (`lvtopo::analysis`, `lvtopo::ui`, ...) so that
+//! the integration tests in `tests/` read as a user of the whole tool would write them.
 
-// The numeric kernels (fits, Gram matrices, load flow) index several small arrays in
-// lockstep, where an index loop says more than zipped iterators; and a few internal
-// tuples (per-station members, fit results) are named where they are built.
-#![allow(clippy::needless_range_loop, clippy::type_complexity)]
-
-pub mod analysis;
 pub mod cli;
-pub mod crs;
-pub mod io;
-pub mod model;
-pub mod outage;
-pub mod privacy;
-pub mod progress;
-pub mod quality;
-pub mod session;
-pub mod sim;
-pub mod ui;
+
+pub use lvtopo_app as ui;
+pub use lvtopo_core::{analysis, crs, io, model, outage, privacy, progress, quality, session, sim};

@@ -32,7 +32,7 @@ enum Command {
     /// Privacy: purge raw reads, audit log, pseudonymise exports.
     Privacy(cli::privacy::Args),
     /// Benchmarks (accuracy, speed) that print figures.
-    Bench(cli::bench::Args),
+    Bench(lvtopo_bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,7 +45,7 @@ fn main() -> ExitCode {
         Some(Command::Voltage(a)) => cli::voltage::run(a),
         Some(Command::Pv(a)) => cli::pv::run(a),
         Some(Command::Privacy(a)) => cli::privacy::run(a),
-        Some(Command::Bench(a)) => cli::bench::run(a),
+        Some(Command::Bench(a)) => lvtopo_bench::run(a),
         None => lvtopo::ui::run_app(cli.path),
     };
     match result {

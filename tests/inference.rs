@@ -2,7 +2,7 @@
 //! asserted are the ones reached (with a small margin), so a regression fails CI.
 
 use lvtopo::analysis::metrics::{self, Accuracy};
-use lvtopo::analysis::{self, AnalysisOptions, Status, bench};
+use lvtopo::analysis::{self, AnalysisOptions, Status, sweep};
 use lvtopo::model::Topology;
 use lvtopo::progress::NoProgress;
 use lvtopo::sim::{self, SimConfig};
@@ -31,7 +31,7 @@ fn run(cfg: &SimConfig, seed: u64) -> Accuracy {
 
 #[test]
 fn winter_ten_days_at_0_1_v() {
-    let cfg = bench::base_config(2, 150);
+    let cfg = sweep::base_config(2, 150);
     let a = run(&cfg, 1);
     assert!(a.phase() >= 0.97, "phase {}", a.phase());
     assert!(a.rotation() >= 0.9, "rotation {}", a.rotation());
@@ -47,7 +47,7 @@ fn winter_ten_days_at_0_1_v() {
 #[test]
 fn winter_three_days_at_0_1_v() {
     // Prewhitening (docs/inference.md, step 2) is what makes 3 days almost as good as 10.
-    let mut cfg = bench::base_config(2, 150);
+    let mut cfg = sweep::base_config(2, 150);
     cfg.days = 3;
     let a = run(&cfg, 1);
     assert!(a.phase() >= 0.99, "phase {}", a.phase());
@@ -59,7 +59,7 @@ fn winter_three_days_at_0_1_v() {
 
 #[test]
 fn winter_ten_days_at_1_v() {
-    let mut cfg = bench::base_config(2, 150);
+    let mut cfg = sweep::base_config(2, 150);
     cfg.rounding_v = 1.0;
     let a = run(&cfg, 1);
     assert!(a.phase() >= 0.96, "phase {}", a.phase());
@@ -72,7 +72,7 @@ fn winter_ten_days_at_1_v() {
 
 #[test]
 fn summer_pv_at_1_v() {
-    let mut cfg = bench::base_config(2, 150);
+    let mut cfg = sweep::base_config(2, 150);
     cfg.rounding_v = 1.0;
     cfg.set_season("summer").unwrap();
     cfg.pv_share = 0.55;
@@ -90,7 +90,7 @@ fn quiet_street_at_1_v_with_meter_calibration_errors() {
     // The stress case found with power-grid-model data (docs/independent-check.md): little
     // load variation, 1 V rounding and meters 0.3% off, so rounding thresholds rather than
     // phases line meters up. Coarse readings get their own (higher) decision temperatures.
-    let mut cfg = bench::base_config(2, 150);
+    let mut cfg = sweep::base_config(2, 150);
     cfg.rounding_v = 1.0;
     cfg.heat_pump_share = 0.0;
     cfg.ev_share = 0.0;

@@ -1,12 +1,12 @@
 //! `lvtopo analyze`: headless inference writing `assignments.csv` and a report.
 
-use crate::analysis::{self, AnalysisOptions, output};
 use crate::cli::privacy::PurposeArgs;
-use crate::io::{ImportReport, load_network, voltage::read_voltage};
-use crate::model::{Network, Topology, VoltageTable};
-use crate::privacy::Purpose;
-use crate::privacy::sidecar::sidecar_path;
 use anyhow::Context;
+use lvtopo_core::analysis::{self, AnalysisOptions, output};
+use lvtopo_core::io::{ImportReport, load_network, voltage::read_voltage};
+use lvtopo_core::model::{Network, Topology, VoltageTable};
+use lvtopo_core::privacy::Purpose;
+use lvtopo_core::privacy::sidecar::sidecar_path;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -74,7 +74,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     if let Some(path) = &args.truth {
         let mut tr = ImportReport::default();
-        let truth = crate::io::measurements::read_truth(path, Some(&net), &mut tr);
+        let truth = lvtopo_core::io::measurements::read_truth(path, Some(&net), &mut tr);
         if tr.has_errors() {
             eprintln!("{tr}");
             return Ok(ExitCode::FAILURE);
@@ -107,7 +107,7 @@ impl Bar {
     }
 }
 
-impl crate::progress::Progress for Bar {
+impl lvtopo_core::progress::Progress for Bar {
     fn set(&self, fraction: f32, stage: &str) {
         self.0.set_position((fraction.clamp(0.0, 1.0) * 1000.0) as u64);
         self.0.set_message(stage.to_string());

@@ -1,7 +1,6 @@
 //! Subcommands of the `lvtopo` binary, one file each.
 
 pub mod analyze;
-pub mod bench;
 pub mod outage;
 pub mod privacy;
 pub mod pv;

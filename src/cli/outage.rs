@@ -3,13 +3,13 @@
 //! compensation, register rows, registration mismatches and (with presence
 //! answers) the fault localisation, as CSV for batch use.
 
-use crate::io::measurements::{read_incidents, read_outage_log, read_presence};
-use crate::io::network::load_network;
-use crate::io::{ImportReport, Severity};
-use crate::model::Measurements;
-use crate::model::time::format_amsterdam;
-use crate::outage::{OutageOptions, analyse, export};
-use crate::progress::NoProgress;
+use lvtopo_core::io::measurements::{read_incidents, read_outage_log, read_presence};
+use lvtopo_core::io::network::load_network;
+use lvtopo_core::io::{ImportReport, Severity};
+use lvtopo_core::model::Measurements;
+use lvtopo_core::model::time::format_amsterdam;
+use lvtopo_core::outage::{OutageOptions, analyse, export};
+use lvtopo_core::progress::NoProgress;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -46,12 +46,12 @@ pub struct Args {
 fn admit_outage_log(
     args: &Args,
     path: &std::path::Path,
-    log: Vec<crate::model::OutageRecord>,
-) -> anyhow::Result<Vec<crate::model::OutageRecord>> {
-    use crate::privacy::Purpose;
+    log: Vec<lvtopo_core::model::OutageRecord>,
+) -> anyhow::Result<Vec<lvtopo_core::model::OutageRecord>> {
+    use lvtopo_core::privacy::Purpose;
     const FOR_LOG: [Purpose; 2] = [Purpose::Compensation, Purpose::InterruptionRegister];
     let mut purpose = args.purpose.clone();
-    let has_sidecar = crate::privacy::sidecar::sidecar_path(path).is_file();
+    let has_sidecar = lvtopo_core::privacy::sidecar::sidecar_path(path).is_file();
     if purpose.purpose_file.is_none() {
         if has_sidecar {
             purpose.purpose = None; // `--purpose` names the presence answers' purpose
@@ -66,16 +66,16 @@ fn admit_outage_log(
 fn admit_presence(
     args: &Args,
     path: &std::path::Path,
-    answers: Vec<crate::model::PresenceAnswer>,
+    answers: Vec<lvtopo_core::model::PresenceAnswer>,
     m: &Measurements,
-) -> anyhow::Result<Vec<crate::model::PresenceAnswer>> {
-    use crate::privacy::{Period, Purpose};
+) -> anyhow::Result<Vec<lvtopo_core::model::PresenceAnswer>> {
+    use lvtopo_core::privacy::{Period, Purpose};
     let mut purpose = args.purpose.clone();
-    let has_sidecar = crate::privacy::sidecar::sidecar_path(path).is_file();
+    let has_sidecar = lvtopo_core::privacy::sidecar::sidecar_path(path).is_file();
     if purpose.purpose.is_none() && purpose.purpose_file.is_none() && !has_sidecar {
         purpose.purpose = Some(Purpose::FaultLocalisation);
     }
-    let windows: Vec<Period> = crate::outage::outage_windows(m, OutageOptions::default().merge_gap_s)
+    let windows: Vec<Period> = lvtopo_core::outage::outage_windows(m, OutageOptions::default().merge_gap_s)
         .into_iter()
         .map(|(s, e)| Period::new(s, e))
         .collect();
@@ -101,7 +101,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         m.incidents = read_incidents(p, Some(&net), &mut report);
     }
     let presence = args.presence.as_ref().map(|p| (p, read_presence(p, Some(&net), &mut report)));
-    let file_errors = report.issues.iter().any(|i| i.severity == Severity::Error && i.location == crate::io::Location::File);
+    let file_errors =
+        report.issues.iter().any(|i| i.severity == Severity::Error && i.location == lvtopo_core::io::Location::File);
     if !report.issues.is_empty() {
         eprintln!("{report}");
     }

@@ -1,11 +1,11 @@
 //! `lvtopo privacy`: the rules, purge, audit log, pseudonymised exports.
 
-use crate::privacy::aggregate::{AreaLevel, MinGroupSize, aggregate_feed_in};
-use crate::privacy::ev::EvDetection;
-use crate::privacy::pseudonym::{PseudonymKey, PseudonymiseOptions, pseudonymise_csv_file};
-use crate::privacy::purge::{PurgeOptions, purge};
-use crate::privacy::{PrivacyStore, Purpose, fsutil};
 use anyhow::Context;
+use lvtopo_core::privacy::aggregate::{AreaLevel, MinGroupSize, aggregate_feed_in};
+use lvtopo_core::privacy::ev::EvDetection;
+use lvtopo_core::privacy::pseudonym::{PseudonymKey, PseudonymiseOptions, pseudonymise_csv_file};
+use lvtopo_core::privacy::purge::{PurgeOptions, purge};
+use lvtopo_core::privacy::{PrivacyStore, Purpose, fsutil};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -157,7 +157,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 println!("no recorded read of {ean} (only reads with a history rule are recorded: GIS correction, PV)");
             }
             for r in reads {
-                println!("{}: {} (recorded {})", r.purpose, r.period, crate::model::time::format_amsterdam(r.recorded_at));
+                println!("{}: {} (recorded {})", r.purpose, r.period, lvtopo_core::model::time::format_amsterdam(r.recorded_at));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -214,19 +214,19 @@ fn run_aggregate(store: &PrivacyStore, a: AggregateArgs) -> anyhow::Result<ExitC
     if !a.purpose.limits().aggregates_only {
         anyhow::bail!("{}: aggregates serve use cases 11, 13 and 14; choose uc11, uc13 or uc14", a.purpose);
     }
-    let loaded = crate::io::network::load_network(&a.network, &crate::progress::NoProgress)?;
+    let loaded = lvtopo_core::io::network::load_network(&a.network, &lvtopo_core::progress::NoProgress)?;
     if loaded.network.connections.is_empty() {
         anyhow::bail!("{}: no connections could be read\n{}", a.network.display(), loaded.report);
     }
-    let mut report = crate::io::ImportReport::default();
-    let feed_in = crate::io::measurements::read_feed_in(&a.feed_in, Some(&loaded.network), &mut report);
+    let mut report = lvtopo_core::io::ImportReport::default();
+    let feed_in = lvtopo_core::io::measurements::read_feed_in(&a.feed_in, Some(&loaded.network), &mut report);
     if report.has_errors() || report.warning_count() > 0 {
         eprintln!("{report}");
     }
     let Some(feed_in) = feed_in else {
         anyhow::bail!("{}: no feed-in data could be read", a.feed_in.display());
     };
-    let req = crate::privacy::LoadRequest {
+    let req = lvtopo_core::privacy::LoadRequest {
         source: Some(&a.feed_in),
         purpose: Some(a.purpose),
         accepted: &[Purpose::LoadAggregates, Purpose::EvChargingAggregates, Purpose::ResearchAggregates],
@@ -274,14 +274,14 @@ impl PurposeArgs {
 
     /// Checks a read loaded from `source` for one of the `accepted` purposes; returns the
     /// data to use (trimmed when the user consented) or the refusal naming the rule.
-    pub fn admit<T: crate::privacy::PrivacyRead>(
+    pub fn admit<T: lvtopo_core::privacy::PrivacyRead>(
         &self,
         data: T,
         source: &std::path::Path,
         accepted: &[Purpose],
-        outage_windows: Vec<crate::privacy::Period>,
+        outage_windows: Vec<lvtopo_core::privacy::Period>,
     ) -> anyhow::Result<T> {
-        let req = crate::privacy::LoadRequest {
+        let req = lvtopo_core::privacy::LoadRequest {
             source: Some(source),
             purpose: self.purpose,
             purpose_file: self.purpose_file.as_deref(),
@@ -298,7 +298,7 @@ impl PurposeArgs {
                 Ok(a.data)
             }
             Err(e) => {
-                if crate::privacy::guard::as_refusal(&e).is_some_and(|r| r.remediable()) && !self.trim_consent {
+                if lvtopo_core::privacy::guard::as_refusal(&e).is_some_and(|r| r.remediable()) && !self.trim_consent {
                     return Err(e.context("rerun with --trim-consent to keep only the allowed part"));
                 }
                 Err(e)

@@ -3,11 +3,11 @@
 //! to register; request to check the registration) next to `pv.csv`.
 
 use super::voltage::{fail_on_file_errors, load, with_command_purpose};
-use crate::io::ImportReport;
-use crate::io::measurements::read_feed_in;
-use crate::privacy::Purpose;
-use crate::quality::export::{PV_CSV_HEADER, pv_rows, write_csv, write_letters};
-use crate::quality::solar::{self, RegisterStatus, SolarSettings};
+use lvtopo_core::io::ImportReport;
+use lvtopo_core::io::measurements::read_feed_in;
+use lvtopo_core::privacy::Purpose;
+use lvtopo_core::quality::export::{PV_CSV_HEADER, pv_rows, write_csv, write_letters};
+use lvtopo_core::quality::solar::{self, RegisterStatus, SolarSettings};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

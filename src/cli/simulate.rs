@@ -1,9 +1,9 @@
 //! `lvtopo simulate`: generate a sample network with meter reads and truth.
 
-use crate::model::Crs;
-use crate::progress::Progress;
-use crate::sim::{self, SimConfig, WriteOptions};
 use anyhow::Context;
+use lvtopo_core::model::Crs;
+use lvtopo_core::progress::Progress;
+use lvtopo_core::sim::{self, SimConfig, WriteOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

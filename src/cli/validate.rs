@@ -1,9 +1,9 @@
 //! `lvtopo validate PATH...`: loads a network and/or measurement files (or a
 //! folder holding both) and prints the import report. Exit code 1 on errors.
 
-use crate::io::{ImportReport, load_measurements, load_network};
-use crate::model::{Crs, Network, time::format_amsterdam};
-use crate::progress::Progress;
+use lvtopo_core::io::{ImportReport, load_measurements, load_network};
+use lvtopo_core::model::{Crs, Network, time::format_amsterdam};
+use lvtopo_core::progress::Progress;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};

@@ -10,16 +10,16 @@
 //!
 //! Every read is admitted by the privacy guard for its purpose first.
 
-use crate::io::measurements::{read_feed_in, read_voltage_events};
-use crate::io::network::load_network;
-use crate::io::voltage::read_voltage;
-use crate::io::{ImportReport, Location, Severity};
-use crate::model::{Network, VoltageTable};
-use crate::privacy::sidecar::sidecar_path;
-use crate::privacy::{LoadRequest, Purpose};
-use crate::progress::NoProgress;
-use crate::quality::export::{CONNECTION_HEADER, FEEDER_HEADER, VoltageResults, connection_rows, feeder_rows, write_csv};
-use crate::quality::{Operator, VoltageSettings, band, compare, events, neutral};
+use lvtopo_core::io::measurements::{read_feed_in, read_voltage_events};
+use lvtopo_core::io::network::load_network;
+use lvtopo_core::io::voltage::read_voltage;
+use lvtopo_core::io::{ImportReport, Location, Severity};
+use lvtopo_core::model::{Network, VoltageTable};
+use lvtopo_core::privacy::sidecar::sidecar_path;
+use lvtopo_core::privacy::{LoadRequest, Purpose};
+use lvtopo_core::progress::NoProgress;
+use lvtopo_core::quality::export::{CONNECTION_HEADER, FEEDER_HEADER, VoltageResults, connection_rows, feeder_rows, write_csv};
+use lvtopo_core::quality::{Operator, VoltageSettings, band, compare, events, neutral};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -283,7 +283,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if let Some((t, v, ci)) = b.worst_overvoltage {
             println!(
                 "worst overvoltage: {v:.1} V at {} ({})",
-                crate::model::time::format_amsterdam(t),
+                lvtopo_core::model::time::format_amsterdam(t),
                 net.connections[ci].address()
             );
         }
