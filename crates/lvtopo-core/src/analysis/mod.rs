@@ -9,6 +9,7 @@
 pub mod cable;
 pub mod candidates;
 mod clock;
+pub mod corpus;
 pub mod decide;
 pub mod engine;
 pub mod meters;
