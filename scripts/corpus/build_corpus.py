@@ -241,35 +241,48 @@ def layout(tree, rng, service_leaf):
     lv, ch = tree["lv"], tree["children"]
     tot = subtree_len(tree, service_leaf)
     xy, geom = {lv: (0.0, 0.0)}, {}
-    geo_head = {}
+    # SimBench geodata are schematic (3-4 decimals, bus positions not to scale with the cable
+    # lengths, feeders often drawn into one sector): each section keeps the turn it makes in
+    # the geodata relative to its parent section, feeders keep their order around the
+    # station but are spread over the circle, and every section gets its cable length.
+    geo_dir = {}
     if tree["geo"]:
-        # SimBench geodata are schematic (4 decimals, not to scale): each section keeps the
-        # direction it has in the geodata and gets its cable length
         g = tree["geo"]
         lat0 = g[lv][1]
-        ang = rng.uniform(0, 360)
         for n in tree["order"][1:]:
             p = tree["parent"][n]
             if n in g and p in g:
                 dx = (g[n][0] - g[p][0]) * math.cos(math.radians(lat0))
                 dy = g[n][1] - g[p][1]
                 if math.hypot(dx, dy) > 1e-6:
-                    geo_head[n] = math.degrees(math.atan2(dy, dx)) + ang
+                    geo_dir[n] = math.degrees(math.atan2(dy, dx))
     if True:
         feeders = [c for c in ch[lv] if c not in service_leaf]
         base = rng.uniform(0, 360)
         head = {lv: 0.0}
         tree["root_xy"] = {}
-        for i, c in enumerate(sorted(feeders, key=lambda c: -tot[c])):
-            head[c] = geo_head.get(c, base + i * 360.0 / max(len(feeders), 1) + rng.normal(0, 8))
+        if geo_dir:
+            feeders.sort(key=lambda c: geo_dir.get(c, 0.0))
+        else:
+            feeders.sort(key=lambda c: -tot[c])
+        for i, c in enumerate(feeders):
+            head[c] = base + i * 360.0 / max(len(feeders), 1) + rng.normal(0, 8)
         for n in tree["order"]:
             kids = [c for c in ch[n] if c not in service_leaf]
             if n != lv and kids:
                 kids.sort(key=lambda c: -(tot[c] + tree["inc"][c]["length"]))
-                head[kids[0]] = geo_head.get(kids[0], head[n] + rng.normal(0, 3))
+                def geo_turn(c):
+                    if c in geo_dir and n in geo_dir:
+                        return (geo_dir[c] - geo_dir[n] + 180) % 360 - 180
+                    return None
+                t0 = geo_turn(kids[0])
+                head[kids[0]] = head[n] + (t0 if t0 is not None else rng.normal(0, 3))
                 turn = 1 if rng.random() < 0.5 else -1
                 for j, c in enumerate(kids[1:]):
-                    head[c] = geo_head.get(c, head[n] + turn * 90 * (1 if j % 2 == 0 else -1) + (0 if j < 2 else 40 * turn))
+                    t = geo_turn(c)
+                    if t is None or abs((t - (t0 or 0) + 180) % 360 - 180) < 30:
+                        t = turn * 90 * (1 if j % 2 == 0 else -1) + (0 if j < 2 else 40 * turn)
+                    head[c] = head[n] + t
             for c in kids:
                 v = rot((1.0, 0.0), head[c])
                 a = xy[n]
@@ -735,7 +748,7 @@ def finish_network(spec, out, rng, stations, cables, conns, feeders_meta, buildi
                     wrong_phase=sum(e["kind"] == "phase" for e in gis_errors),
                     wrong_feeder=sum(e["kind"] == "feeder" for e in gis_errors),
                     wrong_cable=sum(e["kind"] == "cable" for e in gis_errors)),
-        mv=dict(unbalance_kw=float(round(rng.uniform(250, 450))), unbalance_angle_deg=float(round(rng.uniform(0, 360))),
+        mv=dict(unbalance_kw=float(round(rng.uniform(130, 260))), unbalance_angle_deg=float(round(rng.uniform(0, 360))),
                 mv_load_kw=2000.0, source_sk_mva=100.0),
         incidents=[],
         pv=pv,

@@ -362,13 +362,18 @@ def simulate(folder, seed, log=print):
     u = out[ComponentType.node]["u"]
     ang = out[ComponentType.node]["u_angle"]
     node_index = {int(i): k for k, i in enumerate(out[ComponentType.node]["id"][0])}
-    # negative-sequence unbalance at the first LV busbar (2-minute values)
-    k_lv = node_index[next(iter(station_lv.values()))]
-    ph = u[:, k_lv, :] * np.exp(1j * ang[:, k_lv, :])
-    a = np.exp(2j * math.pi / 3)
-    v1 = (ph[:, 0] + a * ph[:, 1] + a * a * ph[:, 2]) / 3
-    v2 = (ph[:, 0] + a * a * ph[:, 1] + a * ph[:, 2]) / 3
-    vuf = np.abs(v2) / np.abs(v1) * 100
+    # negative-sequence unbalance (2-minute values) at the first station's MV node (the MV
+    # part alone) and at its LV busbar (MV part plus the LV loads' own unbalance)
+    def vuf_at(node):
+        k = node_index[node]
+        ph = u[:, k, :] * np.exp(1j * ang[:, k, :])
+        a = np.exp(2j * math.pi / 3)
+        v1 = (ph[:, 0] + a * ph[:, 1] + a * a * ph[:, 2]) / 3
+        v2 = (ph[:, 0] + a * a * ph[:, 1] + a * ph[:, 2]) / 3
+        return np.abs(v2) / np.abs(v1) * 100
+
+    vuf = vuf_at(next(iter(station_lv.values())))
+    vuf_mv = vuf_at(next(iter(mv_nodes.values())))
 
     v10 = {}
     gains = {}
@@ -446,7 +451,10 @@ def simulate(folder, seed, log=print):
         load_flow_steps=n_pf, load_flow_minutes=SUB_MIN, load_flow_seconds=round(t_pf, 2),
         day_kinds=day_kinds[:STEPS * STEP_MIN // 1440],
         mv_voltage_pu=dict(min=round(float(u_mv.min()), 4), max=round(float(u_mv.max()), 4), oltc_steps=taps_made),
-        lv_negative_sequence_percent=dict(p5=round(float(np.percentile(vuf, 5)), 3),
+        mv_negative_sequence_percent=dict(p5=round(float(np.percentile(vuf_mv, 5)), 3),
+                                          median=round(float(np.median(vuf_mv)), 3),
+                                          p95=round(float(np.percentile(vuf_mv, 95)), 3)),
+        lv_busbar_negative_sequence_percent=dict(p5=round(float(np.percentile(vuf, 5)), 3),
                                           median=round(float(np.median(vuf)), 3),
                                           p95=round(float(np.percentile(vuf, 95)), 3)),
         meter_gain_sigma=0.001,
@@ -458,7 +466,7 @@ def simulate(folder, seed, log=print):
     with open(os.path.join(folder, "pgm_run.json"), "w") as f:
         json.dump(info, f, indent=2)
         f.write("\n")
-    log(f"  load flow {t_pf:.1f} s, {len(rows)} rows, V {info['meter_voltage_v']}, VUF {info['lv_negative_sequence_percent']}")
+    log(f"  load flow {t_pf:.1f} s, {len(rows)} rows, V {info['meter_voltage_v']}, VUF MV {info['mv_negative_sequence_percent']} LV {info['lv_busbar_negative_sequence_percent']}")
     return info
 
 
