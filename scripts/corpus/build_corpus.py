@@ -443,16 +443,30 @@ def build_network(spec, out_root, log):
             L = poly_len(s["pts"])
             fr = sorted(rng.uniform(0.3, 0.95, len(lds))) if len(lds) > 1 else [rng.uniform(0.35, 0.95)]
             for j, (ld, svc) in enumerate(lds):
-                pos = fr[j] * L
-                (px, py), (dx, dy) = point_at(s["pts"], pos)
-                side = 1 if rng.random() < 0.5 else -1
-                dist = float(np.clip(svc if svc else rng.uniform(8, 25), 8, 25)) if svc else float(rng.uniform(8, 25))
-                if svc:
-                    dist = float(np.clip(svc * rng.uniform(0.8, 1.0), 8, 25))
                 is_bld = (a, j) in chosen
-                if is_bld:
-                    dist = float(rng.uniform(12, 25))
-                hx, hy = px - side * dy * dist, py + side * dx * dist
+                # A house faces the street of its own section: of up to 12 drawn placements
+                # (side, offset, position) keep the first whose own section is the nearest
+                # one (within 2 m), else the least ambiguous one. Without this, schematic
+                # layouts put houses on top of another feeder's cable near the station.
+                best = None
+                for attempt in range(12):
+                    pos = (fr[j] if attempt == 0 else rng.uniform(0.3, 0.95)) * L
+                    (px, py), (dx, dy) = point_at(s["pts"], pos)
+                    side = 1 if rng.random() < 0.5 else -1
+                    if is_bld:
+                        dist = float(rng.uniform(12, 25))
+                    elif svc:
+                        dist = float(np.clip(svc * rng.uniform(0.8, 1.0), 8, 25))
+                    else:
+                        dist = float(rng.uniform(8, 25))
+                    hx, hy = px - side * dy * dist, py + side * dx * dist
+                    d_other = min((seg_dist((hx, hy), t["pts"]) for m, t in sec.items() if m != a), default=1e9)
+                    margin = d_other - seg_dist((hx, hy), s["pts"])
+                    if best is None or margin > best[0]:
+                        best = (margin, pos, side, dist, hx, hy)
+                    if margin >= -2.0:
+                        break
+                _, pos, side, dist, hx, hy = best
                 prof = ld["profile"]
                 # SimBench profiles: L = agriculture, G = commercial; small ones are (farm)houses
                 kind_ = ("farm" if prof.startswith("L") and ld["p_kw"] >= 8 else

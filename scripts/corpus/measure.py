@@ -101,32 +101,47 @@ def main():
                     worst = (v, name.rsplit(" ", 2)[0], ok, n_)
             cells.append(f"{100 * worst[0]:.1f}% ({worst[2]}/{worst[3]}, {worst[1]})" if worst else "-")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    # totals
-    lines.append("")
-    lines.append("All networks together:")
-    lines.append("")
-    lines.append("| read | phase | rotation | feeder | cable | GIS feeder | GIS cable | precision | recall | stated >= 0.99 right | stated [0.9, 0.99) right |")
-    lines.append("|---|---|---|---|---|---|---|---|---|---|---|")
-    for label in ("0.1 V", "1 V"):
+    # totals per family and over all networks
+    family = {n: json.load(open(os.path.join(args.corpus, n, "scenario.json")))["family"] for n in nets}
+    P = score.pct
+
+    def total_row(name, label, members):
         tot = {}
         rel = {"[0.99,1]": [0, 0], "[0.9,0.99)": [0, 0]}
-        for name, s in raw.items():
-            if not name.endswith(" " + label) or (label == "1 V" and name.endswith("0.1 V")):
+        for m in members:
+            s = raw.get(f"{m} {label}")
+            if s is None:
                 continue
             for k, v in s.items():
                 if isinstance(v, int):
                     tot[k] = tot.get(k, 0) + v
-            for b in rel:
-                rel[b][0] += s["reliability"]["all"][b][0]
-                rel[b][1] += s["reliability"]["all"][b][1]
-        P = score.pct
-        lines.append(f"| {label} | {P(tot['phase_ok'], tot['phase_n'])} | {P(tot['rot_ok'], tot['rot_n'])} | "
-                     f"{P(tot['feeder_ok'], tot['feeder_n'])} | {P(tot['cable_ok'], tot['cable_n'])} | "
-                     f"{P(tot['gis_feeder_ok'], tot['gis_n'])} | {P(tot['gis_cable_ok'], tot['gis_n'])} | "
-                     f"{P(tot['sugg_ok'], tot['sugg'])} ({tot['sugg_ok']}/{tot['sugg']}) | "
-                     f"{P(tot['errors_found'], tot['errors'])} ({tot['errors_found']}/{tot['errors']}) | "
-                     f"{P(rel['[0.99,1]'][1], rel['[0.99,1]'][0])} of {rel['[0.99,1]'][0]} | "
-                     f"{P(rel['[0.9,0.99)'][1], rel['[0.9,0.99)'][0])} of {rel['[0.9,0.99)'][0]} |")
+            for bn in rel:
+                rel[bn][0] += s["reliability"]["all"][bn][0]
+                rel[bn][1] += s["reliability"]["all"][bn][1]
+        if not tot:
+            return None
+        return (f"| {name} | {label} | {P(tot['phase_ok'], tot['phase_n'])} | {P(tot['rot_ok'], tot['rot_n'])} | "
+                f"{P(tot['feeder_ok'], tot['feeder_n'])} | {P(tot['cable_ok'], tot['cable_n'])} | "
+                f"{P(tot['gis_feeder_ok'], tot['gis_n'])} | {P(tot['gis_cable_ok'], tot['gis_n'])} | "
+                f"{P(tot['sugg_ok'], tot['sugg'])} ({tot['sugg_ok']}/{tot['sugg']}) | "
+                f"{P(tot['errors_found'], tot['errors'])} ({tot['errors_found']}/{tot['errors']}) | "
+                f"{P(rel['[0.99,1]'][1], rel['[0.99,1]'][0])} of {rel['[0.99,1]'][0]} | "
+                f"{P(rel['[0.9,0.99)'][1], rel['[0.9,0.99)'][0])} of {rel['[0.9,0.99)'][0]} |")
+
+    lines.append("")
+    lines.append("Per grid family and over all networks:")
+    lines.append("")
+    lines.append("| family | read | phase | rotation | feeder | cable | GIS feeder | GIS cable | precision | recall | "
+                 "stated >= 0.99 right | stated [0.9, 0.99) right |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for label in ("0.1 V", "1 V"):
+        for fam in sorted(set(family.values())):
+            r = total_row(fam, label, [n for n in nets if family[n] == fam])
+            if r:
+                lines.append(r)
+        r = total_row("**all**", label, nets)
+        if r:
+            lines.append(r)
     lines.append("")
     lines.append("PV detection (`lvtopo pv`, 7 days of 15-minute feed-in, smart meters):")
     lines.append("")
