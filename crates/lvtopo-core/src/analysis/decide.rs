@@ -139,7 +139,14 @@ pub fn decide(
         }
         None => index.cable_candidates(net, topo, m.conn, feeder, opts),
     };
-    let tempered = temper(&cables.iter().map(|c| c.1).collect::<Vec<_>>(), opts.cable_decision_temperature);
+    // Only the geometry is tempered, never the GIS registration's prior odds (the same
+    // rule as for feeder and phase): tempering the whole posterior shrank the registration
+    // from 9:1 to 2:1 and let an uncertain geometry overrule a right registration.
+    let gis_odds = opts.gis_cable_prior / (1.0 - opts.gis_cable_prior).max(1e-9);
+    let cable_prior: Vec<f64> =
+        cables.iter().map(|(ci, _)| if net.cables[*ci].id == conn.cable_id { gis_odds } else { 1.0 }).collect();
+    let tempered =
+        temper_likelihood(&cables.iter().map(|c| c.1).collect::<Vec<_>>(), &cable_prior, opts.cable_decision_temperature);
     for (c, p) in cables.iter_mut().zip(tempered) {
         c.1 = p;
     }
