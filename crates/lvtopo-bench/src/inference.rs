@@ -260,5 +260,47 @@ fn corpus_tables(dir: &std::path::Path, opts: &AnalysisOptions, args: &AccuracyA
             println!("worst {name}: {} ({at})", pct(v));
         }
     }
+    pv_table(dir, &scored)
+}
+
+/// PV detection (use case 6) on each corpus network's week of feed-in.
+fn pv_table(dir: &std::path::Path, scored: &[(lvtopo_core::analysis::corpus::CorpusRead, Accuracy)]) -> anyhow::Result<()> {
+    use lvtopo_core::analysis::corpus::{PvScore, evaluate_pv};
+    let settings = lvtopo_core::quality::solar::SolarSettings::default();
+    let mut networks: Vec<&std::path::Path> = scored.iter().map(|(r, _)| r.dir.as_path()).collect();
+    networks.dedup();
+    println!("\nPV detection on the week of feed-in (smart meters with feed-in; dip: found only as a midday dip):");
+    println!("| network                  | found | false | missed | precision | recall | kWp within 25% | dip |");
+    let mut total = PvScore::default();
+    for d in networks {
+        let Some(p) = evaluate_pv(d, &settings)? else { continue };
+        let name = d.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        println!(
+            "| {name:<24} | {:>5} | {:>5} | {:>6} | {:>8.1}% | {:>5.1}% | {:>14} | {:>3} |",
+            p.true_positive,
+            p.false_positive,
+            p.missed,
+            100.0 * p.precision(),
+            100.0 * p.recall(),
+            format!("{} of {}", p.kwp_within_25, p.true_positive),
+            p.dip_only
+        );
+        for (ean, kwp) in &p.missed_systems {
+            println!("|   missed: {ean} ({kwp} kWp)");
+        }
+        total.add(&p);
+    }
+    println!(
+        "| {:<24} | {:>5} | {:>5} | {:>6} | {:>8.1}% | {:>5.1}% | {:>14} | {:>3} |",
+        "all networks",
+        total.true_positive,
+        total.false_positive,
+        total.missed,
+        100.0 * total.precision(),
+        100.0 * total.recall(),
+        format!("{} of {}", total.kwp_within_25, total.true_positive),
+        total.dip_only
+    );
+    let _ = dir;
     Ok(())
 }
