@@ -134,6 +134,8 @@ pub enum UiCommand {
     CancelPurposeQuestion,
     /// After a purge: drop the raw meter reads held in memory too (derived results stay).
     ForgetRawReads,
+    /// A privacy setting, export or purge (through `lvtopo_core::privacy`, audited).
+    Privacy(crate::privacy_actions::PrivacyAction),
 }
 
 impl UiCommand {
@@ -203,6 +205,7 @@ impl UiCommand {
             LoadWithPurposes(_, p) => format!("Read {} measurement file(s) for the purposes chosen", p.len()),
             CancelPurposeQuestion => "Do not read the measurement files".into(),
             ForgetRawReads => "Drop the purged meter reads from memory".into(),
+            Privacy(a) => a.label(),
         }
     }
 

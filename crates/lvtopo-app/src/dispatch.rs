@@ -179,7 +179,12 @@ impl LvtopoApp {
                 let Some(net) = self.state.dataset.as_ref().map(|d| d.network.clone()) else { return };
                 let Some(dir) = self.export_target(None) else { return };
                 match lvtopo_core::outage::export::write_all(&a, &net, &dir) {
-                    Ok(files) => self.state.set_message(format!("Wrote {} outage file(s) to {}", files.len(), dir.display())),
+                    Ok(files) => {
+                        for f in &files {
+                            self.record_export(f, "outage");
+                        }
+                        self.state.set_message(format!("Wrote {} outage file(s) to {}", files.len(), dir.display()))
+                    }
                     Err(e) => self.state.set_error(format!("Outage export to {} failed: {e}", dir.display())),
                 }
             }
@@ -208,6 +213,7 @@ impl LvtopoApp {
                     self.state.set_message("Raw meter reads purged from disk and dropped from memory; derived results kept");
                 }
             }
+            Privacy(action) => self.apply_privacy(action),
             CancelPurposeQuestion => {
                 if let Some(q) = self.state.purpose_question.take() {
                     self.state.set_message(format!(
@@ -282,7 +288,7 @@ impl LvtopoApp {
 
     /// The privacy folder: the one set in the state, a temporary one when
     /// headless (tests), else the user's (`$LVTOPO_PRIVACY_DIR`, data folder).
-    fn privacy_dir(&mut self) -> Option<PathBuf> {
+    pub(super) fn privacy_dir(&mut self) -> Option<PathBuf> {
         if self.state.privacy_dir.is_none() && !self.options.dialogs {
             // Headless: the same temporary folder the panel then reads.
             self.state.privacy_dir = self.options.session_dir.as_ref().map(|d| d.join("privacy"));
@@ -362,7 +368,7 @@ impl LvtopoApp {
     }
 
     /// Where an export goes: a dialog, or (without dialogs) the export folder.
-    fn export_target(&mut self, kind: Option<super::command::ExportKind>) -> Option<PathBuf> {
+    pub(super) fn export_target(&mut self, kind: Option<super::command::ExportKind>) -> Option<PathBuf> {
         use super::command::ExportKind;
         if !self.options.dialogs {
             let dir = self.state.export_dir.clone()?;

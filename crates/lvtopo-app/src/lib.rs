@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod loader;
 pub mod map;
 pub mod panels;
+pub mod privacy_actions;
 pub mod series;
 pub mod settings;
 pub mod state;

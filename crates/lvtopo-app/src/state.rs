@@ -29,7 +29,7 @@ pub struct Dataset {
     pub report: Arc<ImportReport>,
     pub index: Arc<MapIndex>,
     /// The privacy decision on every meter read loaded (purpose, approved/trimmed/refused).
-    pub privacy_reads: Vec<super::views::privacy_load::LoadedRead>,
+    pub privacy_reads: Vec<lvtopo_core::privacy::ReadRecord>,
 }
 
 impl Dataset {
@@ -119,6 +119,8 @@ pub struct AppState {
     pub privacy_dir: Option<PathBuf>,
     /// Meter reads waiting for the user to state their purpose.
     pub purpose_question: Option<super::views::privacy_load::PurposeQuestion>,
+    /// Bumped whenever a privacy command wrote to the audit log (the Privacy panel reloads it).
+    pub audit_generation: u64,
 }
 
 impl Default for AppState {
@@ -139,6 +141,7 @@ impl Default for AppState {
             restore_question: None,
             privacy_dir: None,
             purpose_question: None,
+            audit_generation: 0,
         }
     }
 }

@@ -257,7 +257,7 @@ pub fn analyze(
         }
         let done = AtomicUsize::new(0);
         let stage = format!("inference pass {} of {passes}", it + 1);
-        let scaled = ScaledProgress { inner: progress, offset: it as f32 / passes as f32, scale: 1.0 / passes as f32 };
+        let scaled = crate::progress::SubProgress::part(progress, it, passes);
         // Each pass also builds the next pass's references from its new shares.
         let last = it + 1 == passes;
         let (r, next) = engine.pass(&mut buckets, &refs, it == 0, !last, &scaled, &stage, &done, total)?;
@@ -319,21 +319,6 @@ pub fn process_cpu_seconds() -> Option<f64> {
     let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
     // The kernel reports USER_HZ ticks, 100 per second on every Linux ABI in use.
     Some(ticks / 100.0)
-}
-
-struct ScaledProgress<'a> {
-    inner: &'a dyn Progress,
-    offset: f32,
-    scale: f32,
-}
-
-impl Progress for ScaledProgress<'_> {
-    fn set(&self, fraction: f32, stage: &str) {
-        self.inner.set(self.offset + self.scale * fraction, stage);
-    }
-    fn is_cancelled(&self) -> bool {
-        self.inner.is_cancelled()
-    }
 }
 
 #[cfg(test)]
