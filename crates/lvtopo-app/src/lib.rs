@@ -12,6 +12,7 @@ pub mod app;
 mod chrome;
 pub mod command;
 mod dispatch;
+pub mod files;
 pub mod jobs;
 pub mod loader;
 pub mod map;
@@ -19,6 +20,7 @@ pub mod panels;
 pub mod series;
 pub mod settings;
 pub mod state;
+mod system;
 pub mod view;
 pub mod views;
 
