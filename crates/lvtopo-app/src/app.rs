@@ -95,6 +95,8 @@ pub struct LvtopoApp {
     pub file_dialog: Option<super::files::InAppDialog>,
     /// The native dialog answered "nothing" at once: there is none on this machine.
     pub(super) native_dialog_missing: bool,
+    /// A question before a command runs (see `checks`).
+    pub confirmation: Option<super::checks::Confirmation>,
     /// The reviewer's name being asked.
     pub reviewer_prompt: Option<super::system::ReviewerPrompt>,
     pub(super) ctx: Option<egui::Context>,
@@ -144,6 +146,7 @@ impl LvtopoApp {
             file_dialog: None,
             native_dialog_missing: false,
             reviewer_prompt: None,
+            confirmation: None,
             ctx: None,
             started: false,
             time_to_map: None,
@@ -213,6 +216,7 @@ impl LvtopoApp {
         super::chrome::palette(self, ui, &mut commands);
         super::chrome::restore_question(self, ui, &mut commands);
         super::chrome::reviewer_prompt(self, ui, &mut commands);
+        super::chrome::confirmation(self, ui, &mut commands);
         super::chrome::file_dialog(self, ui, &mut commands);
         for c in commands.take() {
             self.run(c);
@@ -452,17 +456,22 @@ impl LvtopoApp {
     pub(super) fn install_analysis(&mut self, r: AnalysisResult, elapsed: Duration) {
         use lvtopo_core::analysis::Status;
         let count = |s: Status| r.assignments.iter().filter(|a| a.status == s).count();
+        // The suggestion count is the review's (one per changed field), as in the
+        // review table and the status bar; connections are counted apart.
+        let mut suggestions = 0;
+        if let Some(s) = self.state.session.as_mut() {
+            s.set_analysis(r.clone());
+            suggestions = s.counts().total;
+            self.state.review_generation += 1;
+        }
         let msg = format!(
-            "Analysis done in {:.1} s: {} confirmed, {} suggestions, {} insufficient data",
+            "Analysis done in {:.1} s: {} confirmed, {} suggestion(s) on {} connection(s), {} insufficient data",
             elapsed.as_secs_f64(),
             count(Status::Ok),
+            suggestions,
             count(Status::SuggestChange),
             count(Status::InsufficientData)
         );
-        if let Some(s) = self.state.session.as_mut() {
-            s.set_analysis(r.clone());
-            self.state.review_generation += 1;
-        }
         self.state.analysis = Some(std::sync::Arc::new(r));
         self.state.set_message(msg);
     }

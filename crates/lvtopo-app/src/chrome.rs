@@ -323,3 +323,39 @@ pub fn file_dialog(app: &mut LvtopoApp, ui: &mut egui::Ui, q: &mut CommandQueue)
         }
     }
 }
+
+/// Asks before a bulk decision or an edit against the evidence; a reason, when asked, is required.
+pub fn confirmation(app: &mut LvtopoApp, ui: &mut egui::Ui, q: &mut CommandQueue) {
+    let Some(c) = app.confirmation.as_mut() else { return };
+    let mut done: Option<bool> = None;
+    let modal = egui::Modal::new(egui::Id::unique("confirmation")).show(ui.ctx(), |ui| {
+        ui.set_max_width(480.0);
+        ui.heading(&c.title);
+        ui.label(&c.text);
+        if let Some(reason) = c.reason.as_mut() {
+            ui.add(
+                egui::TextEdit::singleline(reason).hint_text("Reason (goes into the change log)").desired_width(f32::INFINITY),
+            );
+        }
+        let ready = c.reason.as_ref().is_none_or(|r| !r.trim().is_empty());
+        ui.horizontal(|ui| {
+            if ui.add_enabled(ready, egui::Button::new(&c.confirm)).clicked() {
+                done = Some(true);
+            }
+            if ui.button("Cancel").clicked() {
+                done = Some(false);
+            }
+        });
+    });
+    if modal.should_close() && done.is_none() {
+        done = Some(false);
+    }
+    match done {
+        Some(true) => q.push(app.confirmation.take().expect("shown above").into_command()),
+        Some(false) => {
+            app.confirmation = None;
+            app.state.set_message("Cancelled: nothing changed");
+        }
+        None => {}
+    }
+}

@@ -315,6 +315,8 @@ pub enum SystemCommand {
     SetExportOnlyChanged(bool),
     /// Write the settings file.
     SaveSettings,
+    /// Ask before running a command (bulk decisions, edits against the evidence).
+    AskConfirm(crate::checks::Confirmation),
 }
 
 /// Anything queued during a frame.

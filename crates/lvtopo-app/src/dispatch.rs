@@ -115,13 +115,21 @@ impl LvtopoApp {
                     o.enabled = !o.enabled;
                 }
             }
-            Review(cmd) => self.review(cmd),
+            Review(cmd) => match super::checks::phase_change(&self.state, &cmd) {
+                super::checks::Verdict::Ask(q) => self.confirmation = Some(q),
+                super::checks::Verdict::Refuse(why) => self.state.set_error(why),
+                super::checks::Verdict::Go => self.review(cmd),
+            },
             SetCable { connection, cable } => {
                 self.state.picking_cable_for = None;
-                let Some(cable_id) = self.state.network().and_then(|n| n.cables.get(cable)).map(|c| c.id.clone()) else {
-                    return;
-                };
-                self.review(lvtopo_core::session::SessionCommand::SetCable { connection, cable_id, note: None });
+                match super::checks::cable_move(&self.state, connection, cable) {
+                    super::checks::Verdict::Go => {
+                        let cable_id = self.state.network().map(|n| n.cables[cable].id.clone()).unwrap_or_default();
+                        self.review(lvtopo_core::session::SessionCommand::SetCable { connection, cable_id, note: None });
+                    }
+                    super::checks::Verdict::Refuse(why) => self.state.set_error(why),
+                    super::checks::Verdict::Ask(q) => self.confirmation = Some(q),
+                }
             }
             Undo | Redo => {
                 let Some(s) = self.state.session.as_mut() else { return };
@@ -159,6 +167,12 @@ impl LvtopoApp {
             }
             StartPickCable(conn) => {
                 self.state.picking_cable_for = Some(conn);
+                // The cables to pick from are the ones near the house, not whatever is in view.
+                if let Some(p) = self.state.dataset.as_ref().and_then(|ds| ds.index.connections.get(conn).copied()) {
+                    let r = WorldRect::of_points([p]);
+                    let half = 4.0e-6; // world units ≈ 100 m at 52° N
+                    self.map.fit(WorldRect { min: [r.min[0] - half, r.min[1] - half], max: [r.max[0] + half, r.max[1] + half] });
+                }
                 self.state.set_message("Click the cable to connect to (Esc cancels)");
             }
             CancelPick => {

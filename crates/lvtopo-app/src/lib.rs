@@ -9,6 +9,7 @@
 //! - [`panels`]: built-in panels, one file each.
 
 pub mod app;
+pub mod checks;
 mod chrome;
 pub mod command;
 mod dispatch;

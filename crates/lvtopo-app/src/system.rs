@@ -65,6 +65,7 @@ impl LvtopoApp {
                 self.save_settings();
             }
             SaveSettings => self.save_settings(),
+            AskConfirm(q) => self.confirmation = Some(q),
         }
     }
 
