@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod output;
 pub mod prep;
 pub mod refs;
+pub mod replicate;
 pub mod result;
 pub mod sweep;
 
@@ -138,6 +139,15 @@ pub struct AnalysisOptions {
     pub new_feeder_cable_threshold: f64,
     /// Posterior below which a confirmed value is reported as ambiguous.
     pub ok_threshold: f64,
+    /// Cap the feeder and phase evidence by its day-by-day replication
+    /// ([`replicate`]): a hypothesis is only as much better as its advantage shows on
+    /// every day of the read.
+    pub replication_check: bool,
+    /// Length (m, along the cables from the station) over which a feeder becomes
+    /// identifiable from the voltage: the evidence between two feeders is scaled by
+    /// `min(1, d / this)` with `d` the larger distance at which the connection would join
+    /// them ([`decide::shrink_near_station`]). 0: off.
+    pub feeder_identifiable_m: f64,
 }
 
 impl Default for AnalysisOptions {
@@ -155,7 +165,7 @@ impl Default for AnalysisOptions {
             gis_feeder_prior: 0.9,
             gis_phase_prior: 0.85,
             gis_cable_prior: 0.9,
-            cable_along_sigma_m: 3.0,
+            cable_along_sigma_m: 4.0,
             busbar_length_m: 20.0,
             temperature: 1.0,
             min_ref_weight: 1.0,
@@ -163,7 +173,7 @@ impl Default for AnalysisOptions {
             feeder_decision_temperature: 5.0,
             feeder_street_floor: 0.1,
             phase_decision_temperature: 3.0,
-            cable_decision_temperature: 1.0,
+            cable_decision_temperature: 1.5,
             coarse_feeder_decision_temperature: 10.0,
             coarse_phase_decision_temperature: 20.0,
             feeder_min_station_distance_m: 60.0,
@@ -173,6 +183,8 @@ impl Default for AnalysisOptions {
             phase_change_min_ref_weight: 2.0,
             new_feeder_cable_threshold: 0.8,
             ok_threshold: 0.5,
+            replication_check: true,
+            feeder_identifiable_m: 60.0,
         }
     }
 }
