@@ -110,7 +110,8 @@ impl LvtopoApp {
             PrivacyAction::ExportLetterLists(a) => {
                 let ds = self.state.dataset.as_ref().ok_or_else(|| anyhow::anyhow!("open a network first"))?;
                 let net = ds.network.clone();
-                let Some(dir) = self.export_target(None) else { return Ok("Letter lists not written".into()) };
+                // Like the other privacy exports: into the export folder (else the privacy folder).
+                let dir = out_dir.clone();
                 let files = lvtopo_core::quality::export::write_letters(&net, &a, &dir)?;
                 exports::record_exports(store, &files, "pv_letter_list")?;
                 Ok(files.iter().map(|(p, n)| format!("{n} letter(s) written to {}", p.display())).collect::<Vec<_>>().join("; "))

@@ -104,7 +104,8 @@ pub struct AppState {
     pub basemap: Basemap,
     pub job: Option<JobView>,
     pub message: Option<StatusMessage>,
-    pub recent: Vec<PathBuf>,
+    /// Remembered between runs (recent files, reviewer, last folders, export options).
+    pub settings: super::settings::Settings,
     /// Set while the user picks a cable on the map for this connection.
     pub picking_cable_for: Option<usize>,
     /// Last folder exports went to.
@@ -133,7 +134,7 @@ impl Default for AppState {
             basemap: Basemap::PdokGrey,
             job: None,
             message: None,
-            recent: Vec::new(),
+            settings: Default::default(),
             picking_cable_for: None,
             export_dir: None,
             session: None,

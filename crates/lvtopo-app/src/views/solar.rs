@@ -351,7 +351,7 @@ mod tests {
         h.run();
         let pushed = h.state_mut().2.take();
         assert!(
-            pushed.iter().any(|c| matches!(c, UiCommand::Privacy(PrivacyAction::ExportLetterLists(x)) if x.results == a.results)),
+            pushed.iter().any(|c| matches!(c, crate::command::Command::Ui(UiCommand::Privacy(PrivacyAction::ExportLetterLists(x))) if x.results == a.results)),
             "the export is a command (written and audited by the app): {pushed:?}"
         );
         // The overlay knows the status of a found PV connection.
