@@ -28,11 +28,7 @@ pub fn load_recent(dir: &Path) -> Vec<PathBuf> {
 pub fn save_recent(dir: &Path, recent: &[PathBuf]) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let json = serde_json::to_string_pretty(recent).map_err(std::io::Error::other)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut tmp, json.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(dir.join("recent.json")).map_err(|e| e.error)?;
-    Ok(())
+    lvtopo_core::io::atomic::write_bytes(&dir.join("recent.json"), lvtopo_core::io::atomic::Mode::Normal, json.as_bytes())
 }
 
 /// Puts `p` first, without duplicates, at most [`MAX_RECENT`] entries.

@@ -480,28 +480,18 @@ fn write_layers(db: &mut Db, crs: Crs, layers: &[GpkgLayer]) -> rusqlite::Result
     tx.commit()
 }
 
-/// Writes the layers to a new GeoPackage at `path` in `crs`, atomically.
+/// Writes the layers to a new GeoPackage at `path` in `crs`, atomically ([`super::atomic`]).
 pub fn write_gpkg(path: &Path, crs: Crs, layers: &[GpkgLayer]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir)?;
-    let tmp = tempfile::Builder::new().prefix(".lvtopo-").suffix(".gpkg.tmp").tempfile_in(dir)?;
-    {
-        let mut db = Db::open(tmp.path()).map_err(std::io::Error::other)?;
-        db.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;").map_err(std::io::Error::other)?;
-        write_layers(&mut db, crs, layers).map_err(std::io::Error::other)?;
-        db.close().map_err(|(_, e)| std::io::Error::other(e))?;
-    }
-    tmp.as_file().sync_all()?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))?;
-    }
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    super::atomic::write_atomic_via_path(path, |tmp| write_gpkg_file(tmp, crs, layers))
+}
+
+/// Writes the layers into the new, empty database file `tmp` (no journal: the file is
+/// only renamed into place once complete).
+pub fn write_gpkg_file(tmp: &Path, crs: Crs, layers: &[GpkgLayer]) -> std::io::Result<()> {
+    let mut db = Db::open(tmp).map_err(std::io::Error::other)?;
+    db.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;").map_err(std::io::Error::other)?;
+    write_layers(&mut db, crs, layers).map_err(std::io::Error::other)?;
+    db.close().map_err(|(_, e)| std::io::Error::other(e))
 }
 
 /// Writes one point layer `name` with the given columns; each row is a point and
