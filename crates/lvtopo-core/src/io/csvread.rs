@@ -341,7 +341,7 @@ pub fn read_small_csv(
     let header = check_header(&header, required, optional, &file, report).ok()?;
     let (mut hinted, mut rows) = (0usize, 0usize);
     loop {
-        let row = rdr.position().line() as usize;
+        let row = (rdr.position().line() as usize).saturating_sub(1);
         match rdr.read_byte_record(&mut rec) {
             Ok(false) => break,
             Ok(true) => {

@@ -40,6 +40,7 @@ pub fn read_gpkg_layers(path: &Path) -> Result<RawNetwork, String> {
     if !path.exists() {
         return Err(format!("file not found: {}", path.display()));
     }
+    let _side = SideFiles::note(path);
     let db = Db::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
         .map_err(|e| format!("cannot open {} as GeoPackage: {e}", path.display()))?;
     let has_table = |name: &str| -> Result<bool, String> {
@@ -91,13 +92,51 @@ fn layer_crs(db: &Db, srs_id: i64) -> Result<Crs, String> {
     }
 }
 
+/// SQLite's `-wal` / `-shm` files of a GeoPackage in WAL mode that a read-only open
+/// created: removed again when reading is done (declared after the connection, so
+/// dropped after it is closed). Files that were there before (another program has
+/// the GeoPackage open) and a `-wal` holding data are left alone.
+struct SideFiles {
+    created: Vec<std::path::PathBuf>,
+}
+
+impl SideFiles {
+    fn side(path: &Path, s: &str) -> std::path::PathBuf {
+        let mut p = path.as_os_str().to_owned();
+        p.push(s);
+        p.into()
+    }
+    fn note(path: &Path) -> SideFiles {
+        SideFiles { created: ["-wal", "-shm"].iter().map(|s| Self::side(path, s)).filter(|p| !p.exists()).collect() }
+    }
+}
+
+impl Drop for SideFiles {
+    fn drop(&mut self) {
+        let wal = self.created.iter().find(|p| p.to_string_lossy().ends_with("-wal"));
+        if wal.is_some_and(|w| std::fs::metadata(w).is_ok_and(|m| m.len() > 0)) {
+            return;
+        }
+        for p in &self.created {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
 fn quote_ident(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
 fn read_layer(db: &Db, name: &str, label: &str) -> Result<RawLayer, String> {
     let Some((table, geom_col, srs_id)) = find_layer(db, name)? else {
-        return Err(format!("layer {name:?} not found (no entry in gpkg_geometry_columns)"));
+        let present: Vec<String> = db
+            .prepare("SELECT table_name FROM gpkg_geometry_columns ORDER BY table_name")
+            .and_then(|mut st| st.query_map([], |r| r.get::<_, String>(0))?.collect())
+            .unwrap_or_default();
+        let list = if present.is_empty() { "none".to_string() } else { present.join(", ") };
+        return Err(format!(
+            "layer {name:?} not found (no entry in gpkg_geometry_columns); the GeoPackage has the layers: {list}"
+        ));
     };
     let crs = layer_crs(db, srs_id)?;
     let sql = format!("SELECT * FROM {}", quote_ident(&table));
