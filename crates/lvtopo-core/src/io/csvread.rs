@@ -113,13 +113,21 @@ pub fn check_header(
         report.error(file, Location::File, None, msg);
         return Err(());
     }
-    let header_text = shown(&norm.join(", "));
+    let header_text = if norm.len() <= 20 {
+        norm.join(", ")
+    } else {
+        format!("{}, ... ({} columns)", norm[..5].join(", "), norm.len())
+    };
     for &c in &missing {
         report.error(file, Location::File, Some(c), format!("missing required column {c:?} (the header has: {header_text})"));
     }
     let index: Vec<Option<usize>> = required.iter().chain(optional).map(|c| norm.iter().position(|f| f == c)).collect();
     let extra: Vec<&str> = norm.iter().map(String::as_str).filter(|f| !required.contains(f) && !optional.contains(f)).collect();
-    if !extra.is_empty() {
+    if extra.len() <= 5 {
+        for f in &extra {
+            report.warning(file, Location::File, Some(f), "column is not part of the data contract and is ignored");
+        }
+    } else {
         let first: Vec<String> = extra.iter().take(5).map(|c| shown(c)).collect();
         let more = if extra.len() > 5 { format!(" and {} more", extra.len() - 5) } else { String::new() };
         report.warning(
