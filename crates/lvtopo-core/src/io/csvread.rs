@@ -66,7 +66,7 @@ fn semicolon_diagnosis(fields: &[String], required: &[&str]) -> Option<String> {
     if !line.contains(';') {
         return None;
     }
-    let cols: Vec<String> = line.split(';').map(|f| norm_column(f)).collect();
+    let cols: Vec<String> = line.split(';').map(norm_column).collect();
     required.iter().all(|c| cols.iter().any(|f| f == c)).then(|| {
         format!(
             "this file uses \";\" between fields (a spreadsheet export in Dutch settings, which also writes \
@@ -113,11 +113,8 @@ pub fn check_header(
         report.error(file, Location::File, None, msg);
         return Err(());
     }
-    let header_text = if norm.len() <= 20 {
-        norm.join(", ")
-    } else {
-        format!("{}, ... ({} columns)", norm[..5].join(", "), norm.len())
-    };
+    let header_text =
+        if norm.len() <= 20 { norm.join(", ") } else { format!("{}, ... ({} columns)", norm[..5].join(", "), norm.len()) };
     for &c in &missing {
         report.error(file, Location::File, Some(c), format!("missing required column {c:?} (the header has: {header_text})"));
     }

@@ -163,7 +163,7 @@ fn cleanup_stale_staging(folder: &Path) {
     let Ok(entries) = fs::read_dir(folder) else { return };
     for e in entries.flatten() {
         let f = e.file_name().to_string_lossy().into_owned();
-        if !(f.starts_with(".lvtopo-") && f.ends_with(".staging")) || !e.file_type().is_ok_and(|t| t.is_dir()) {
+        if !(f.starts_with(".lvtopo-") && f.ends_with(".staging") && e.file_type().is_ok_and(|t| t.is_dir())) {
             continue;
         }
         if !owner_may_live(&f, e.metadata().ok().and_then(|m| m.modified().ok())) {
