@@ -257,10 +257,20 @@ fn corrections_csv_lists_every_change_with_its_evidence() {
     }
 }
 
+/// The Python with power-grid-model: `LVTOPO_TEST_PYTHON` (set by `scripts/test`, which
+/// creates the venv), else the repository's `.venv-test`, else `python3`.
+fn test_python() -> std::path::PathBuf {
+    if let Some(p) = std::env::var_os("LVTOPO_TEST_PYTHON") {
+        return p.into();
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-test/bin/python");
+    if venv.exists() { venv } else { "python3".into() }
+}
+
 /// Runs the model through the real power-grid-model package: validation, then an
-/// asymmetric load flow; prints the node voltage range. `None` when Python or the
-/// package is missing (the caller prints a notice and skips).
-fn run_power_grid_model(json: &Path) -> Option<Result<String, String>> {
+/// asymmetric load flow; returns the node voltage summary. A missing Python or
+/// package is a failure (run `scripts/test`, which installs it), never a skip.
+fn run_power_grid_model(json: &Path) -> Result<String, String> {
     const SCRIPT: &str = r#"
 import sys
 try:
@@ -281,11 +291,19 @@ energized = out["node"]["energized"]
 loads = out["asym_load"]["p"]
 print(f"nodes {len(u)} energized {int(energized.sum())} u_pu min {u.min():.4f} max {u.max():.4f} asym_loads {len(loads)}")
 "#;
-    let out = Command::new("python3").arg("-c").arg(SCRIPT).arg(json).output().ok()?;
+    let py = test_python();
+    let out = Command::new(&py)
+        .arg("-c")
+        .arg(SCRIPT)
+        .arg(json)
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}; run scripts/test, which creates the venv with power-grid-model", py.display()));
     match out.status.code() {
-        Some(0) => Some(Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())),
-        Some(77) => None,
-        _ => Some(Err(format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))),
+        Some(0) => Ok(String::from_utf8_lossy(&out.stdout).trim().to_string()),
+        Some(77) => {
+            panic!("{} has no power-grid-model package; run scripts/test, which installs it (pinned) in .venv-test", py.display())
+        }
+        _ => Err(format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))),
     }
 }
 
@@ -329,15 +347,12 @@ fn power_grid_model_export_is_valid_and_loads_sit_on_corrected_phases() {
     assert_eq!(loaded.len(), truth.len());
 
     match run_power_grid_model(&json) {
-        None => eprintln!(
-            "NOTICE: python3 with power-grid-model not found: skipped the power-grid-model load-flow check (pip install power-grid-model)"
-        ),
-        Some(Ok(summary)) => {
+        Ok(summary) => {
             eprintln!("power-grid-model: {summary}");
             let nodes = doc["data"]["node"].as_array().unwrap().len();
             assert!(summary.starts_with(&format!("nodes {nodes} energized {nodes} ")), "{summary}");
         }
-        Some(Err(e)) => panic!("power-grid-model rejected the export:\n{e}"),
+        Err(e) => panic!("power-grid-model rejected the export:\n{e}"),
     }
 }
 
@@ -434,15 +449,12 @@ fn geopackage_export_opens_in_gdal_with_crs_layers_and_attributes() {
     assert!(one.contains("POINT ("), "{one}");
     assert!(out.stderr.is_empty(), "GDAL warned: {}", String::from_utf8_lossy(&out.stderr));
 
-    // GDAL's own GeoPackage conformance checker, where installed (python3-gdal, with gdal-bin).
+    // GDAL's own GeoPackage conformance checker (python3-gdal, installed by scripts/test).
     let validator = Path::new("/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py");
-    if validator.exists() {
-        let v = Command::new("/usr/bin/python3").arg(validator).arg(&path).output().unwrap();
-        let text = format!("{}{}", String::from_utf8_lossy(&v.stdout), String::from_utf8_lossy(&v.stderr));
-        assert!(v.status.success() && text.trim().is_empty(), "validate_gpkg.py: {text}");
-    } else {
-        eprintln!("NOTICE: GDAL's validate_gpkg.py not found: skipped the GeoPackage conformance check");
-    }
+    assert!(validator.exists(), "GDAL's validate_gpkg.py (python3-gdal) is required; scripts/test installs it");
+    let v = Command::new("/usr/bin/python3").arg(validator).arg(&path).output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&v.stdout), String::from_utf8_lossy(&v.stderr));
+    assert!(v.status.success() && text.trim().is_empty(), "validate_gpkg.py: {text}");
 }
 
 #[test]
@@ -470,8 +482,7 @@ fn generated_sample_network_corrected_from_its_truth_exports_and_flows() {
     let info = ogrinfo(&dir.path().join(names::GPKG)).expect("ogrinfo (gdal-bin) is required");
     assert!(info.contains(&format!("Feature Count: {}", truth.len())), "connections layer");
     match run_power_grid_model(&dir.path().join(names::PGM)) {
-        None => eprintln!("NOTICE: python3 with power-grid-model not found: skipped the load-flow check of the sample network"),
-        Some(Ok(summary)) => eprintln!("power-grid-model on the corrected sample network: {summary}"),
-        Some(Err(e)) => panic!("power-grid-model rejected the export:\n{e}"),
+        Ok(summary) => eprintln!("power-grid-model on the corrected sample network: {summary}"),
+        Err(e) => panic!("power-grid-model rejected the export:\n{e}"),
     }
 }

@@ -1,8 +1,11 @@
 //! `lvtopo analyze`: headless inference writing `assignments.csv` and a report.
 
+use crate::cli::gate;
 use crate::cli::privacy::PurposeArgs;
 use anyhow::Context;
 use lvtopo_core::analysis::{self, AnalysisOptions, output};
+use lvtopo_core::io::atomic::OutputSet;
+use lvtopo_core::io::inputs::InputSet;
 use lvtopo_core::io::{ImportReport, load_network, voltage::read_voltage};
 use lvtopo_core::model::{Network, Topology, VoltageTable};
 use lvtopo_core::privacy::Task;
@@ -39,7 +42,19 @@ pub struct Args {
     pub purpose: PurposeArgs,
 }
 
+/// The files this run reads (outputs may be none of them).
+fn inputs(args: &Args) -> InputSet {
+    let mut i = InputSet::new();
+    i.network(&args.network).file(&args.voltage);
+    for p in [&args.options, &args.truth, &args.purpose.purpose_file].into_iter().flatten() {
+        i.file(p);
+    }
+    i
+}
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let outputs: Vec<&std::path::Path> = std::iter::once(args.out.as_path()).chain(args.report.as_deref()).collect();
+    gate::refuse_overwriting_inputs(&inputs(&args), outputs)?;
     let options: AnalysisOptions = match &args.options {
         Some(p) => serde_json::from_str(&std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?)
             .with_context(|| format!("{}: expected analysis options as JSON", p.display()))?,
@@ -52,16 +67,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let result = analysis::analyze(&net, &topology, &voltage, &options, &bar)?;
     bar.finish();
-    output::write_atomic(&args.out, |w| output::write_assignments(&net, &result, w))?;
-    // The audit log learns that derived results exist, so the raw read may be purged.
-    args.purpose.record_export(&args.out, "assignments", result.assignments.len())?;
     let report_json = output::report_json(&net, &result, &options);
+    // The assignments and their report are one unit: both are replaced, or neither.
+    let mut set = OutputSet::new();
+    set.write(&args.out, |w| output::write_assignments(&net, &result, w).map_err(std::io::Error::other))?;
     if let Some(path) = &args.report {
         let mut v = report_json.clone();
         v["import"] = serde_json::to_value(&report)?;
         v["topology_problems"] = serde_json::Value::Array(topology.problems.iter().map(|p| p.to_string().into()).collect());
-        output::write_atomic(path, |w| Ok(serde_json::to_writer_pretty(w, &v)?))?;
+        set.write(path, |w| Ok(serde_json::to_writer_pretty(w, &v)?))?;
     }
+    set.commit()?;
+    // The audit log learns that derived results exist, so the raw read may be purged.
+    args.purpose.record_export(&args.out, "assignments", result.assignments.len())?;
     let s = &report_json["summary"];
     println!(
         "{} connections: {} ok, {} suggest_change, {} insufficient_data -> {}",

@@ -3,9 +3,11 @@
 //! compensation, register rows, registration mismatches and (with presence
 //! answers) the fault localisation, as CSV for batch use.
 
+use crate::cli::gate;
+use lvtopo_core::io::ImportReport;
+use lvtopo_core::io::inputs::InputSet;
 use lvtopo_core::io::measurements::{read_incidents, read_outage_log, read_presence};
 use lvtopo_core::io::network::load_network;
-use lvtopo_core::io::{ImportReport, Severity};
 use lvtopo_core::model::Measurements;
 use lvtopo_core::model::time::format_amsterdam;
 use lvtopo_core::outage::{OutageOptions, analyse, export};
@@ -39,6 +41,10 @@ pub struct Args {
     /// (its purpose file, else compensation).
     #[command(flatten)]
     pub purpose: crate::cli::privacy::PurposeArgs,
+    /// Write the results even when rows of the input were rejected (they are left out;
+    /// the exit code is then 3). Without it, an import with errors writes nothing.
+    #[arg(long)]
+    pub keep_going: bool,
 }
 
 /// Admits the presence answers read from `path` for fault localisation, inside the
@@ -62,6 +68,13 @@ fn admit_presence(
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let mut inputs = InputSet::new();
+    inputs.network(&args.network).file(&args.log);
+    for p in [&args.incidents, &args.presence, &args.purpose.purpose_file].into_iter().flatten() {
+        inputs.file(p);
+    }
+    let outputs: Vec<PathBuf> = export::file_names().iter().map(|n| args.out.join(n)).collect();
+    gate::refuse_overwriting_inputs(&inputs, outputs.iter().map(PathBuf::as_path))?;
     let loaded = load_network(&args.network, &NoProgress)?;
     let mut report: ImportReport = loaded.report;
     if loaded.network.connections.is_empty() {
@@ -75,14 +88,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         m.incidents = read_incidents(p, Some(&net), &mut report);
     }
     let presence = args.presence.as_ref().map(|p| (p, read_presence(p, Some(&net), &mut report)));
-    let file_errors =
-        report.issues.iter().any(|i| i.severity == Severity::Error && i.location == lvtopo_core::io::Location::File);
-    if !report.issues.is_empty() {
-        eprintln!("{report}");
-    }
-    if file_errors {
-        anyhow::bail!("an input file could not be read (see the report above)");
-    }
+    let left_out = gate::import_gate(&report, args.keep_going)?;
     // One `--purpose` for both inputs: it names the purpose of the one whose kind it may use.
     m.outage_log = args.purpose.admit_with(std::mem::take(&mut m.outage_log), &args.log, Task::Outage, true, vec![])?.data;
     if let Some((p, answers)) = presence {
@@ -132,5 +138,5 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for p in &written {
         println!("wrote {}", p.display());
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(gate::exit_code(&left_out))
 }

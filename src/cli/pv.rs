@@ -2,11 +2,14 @@
 //! registered per connection (use case 6), and the two letter lists (reminder
 //! to register; request to check the registration) next to `pv.csv`.
 
-use super::voltage::{fail_on_file_errors, load};
+use super::voltage::load;
+use crate::cli::gate;
 use lvtopo_core::io::ImportReport;
+use lvtopo_core::io::atomic::OutputSet;
+use lvtopo_core::io::inputs::InputSet;
 use lvtopo_core::io::measurements::read_feed_in;
 use lvtopo_core::privacy::Task;
-use lvtopo_core::quality::export::{PV_CSV_HEADER, pv_rows, write_csv, write_letters};
+use lvtopo_core::quality::export::{PV_CSV_HEADER, letter_paths, pv_rows, stage_csv, stage_letters};
 use lvtopo_core::quality::solar::{self, RegisterStatus, SolarSettings};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,12 +33,27 @@ pub struct Args {
     pub deviation_factor: f64,
     #[command(flatten)]
     pub purpose: crate::cli::privacy::PurposeArgs,
+    /// Write the results even when rows of the feed-in were rejected (they are left out;
+    /// the exit code is then 3). Without it, an import with errors writes nothing.
+    #[arg(long)]
+    pub keep_going: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let dir = match &args.letters {
+        Some(d) => d.clone(),
+        None => args.out.parent().filter(|p| !p.as_os_str().is_empty()).map(PathBuf::from).unwrap_or_else(|| ".".into()),
+    };
+    let mut inputs = InputSet::new();
+    inputs.network(&args.network).file(&args.feed_in);
+    if let Some(p) = &args.purpose.purpose_file {
+        inputs.file(p);
+    }
+    let letters = letter_paths(&dir);
+    gate::refuse_overwriting_inputs(&inputs, std::iter::once(args.out.as_path()).chain(letters.iter().map(PathBuf::as_path)))?;
     let (net, mut report): (_, ImportReport) = load(&args.network)?;
     let feed = read_feed_in(&args.feed_in, Some(&net), &mut report);
-    fail_on_file_errors(&report)?;
+    let left_out = gate::import_gate(&report, args.keep_going)?;
     let Some(feed) = feed else {
         anyhow::bail!("{}: no feed-in rows could be read", args.feed_in.display());
     };
@@ -48,13 +66,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         eprintln!("note: {n}");
     }
     let rows = pv_rows(&net, &a);
-    write_csv(&args.out, &PV_CSV_HEADER, &rows)?;
+    // The table and its letter lists are one unit: all are replaced, or none.
+    let mut set = OutputSet::new();
+    stage_csv(&mut set, &args.out, &PV_CSV_HEADER, &rows)?;
+    let letters = stage_letters(&mut set, &net, &a, &dir)?;
+    set.commit()?;
     purpose.record_export(&args.out, "pv_found_vs_registered", rows.len())?;
-    let dir = match &args.letters {
-        Some(d) => d.clone(),
-        None => args.out.parent().filter(|p| !p.as_os_str().is_empty()).map(PathBuf::from).unwrap_or_else(|| ".".into()),
-    };
-    let letters = write_letters(&net, &a, &dir)?;
     for (p, n) in &letters {
         purpose.record_export(p, "pv_letter_list", *n)?;
     }
@@ -82,5 +99,5 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for (p, n) in &letters {
         println!("wrote {} ({n} letters)", p.display());
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(gate::exit_code(&left_out))
 }

@@ -10,6 +10,9 @@
 //!
 //! Every read is admitted by the privacy guard for its purpose first.
 
+use crate::cli::gate;
+use lvtopo_core::io::atomic::OutputSet;
+use lvtopo_core::io::inputs::InputSet;
 use lvtopo_core::io::measurements::{read_feed_in, read_voltage_events};
 use lvtopo_core::io::network::load_network;
 use lvtopo_core::io::voltage::read_voltage;
@@ -17,7 +20,7 @@ use lvtopo_core::io::{ImportReport, Location, Severity};
 use lvtopo_core::model::{Network, VoltageTable};
 use lvtopo_core::privacy::Task;
 use lvtopo_core::progress::NoProgress;
-use lvtopo_core::quality::export::{CONNECTION_HEADER, FEEDER_HEADER, VoltageResults, connection_rows, feeder_rows, write_csv};
+use lvtopo_core::quality::export::{CONNECTION_HEADER, FEEDER_HEADER, VoltageResults, connection_rows, feeder_rows, stage_csv};
 use lvtopo_core::quality::{Operator, VoltageSettings, band, compare, events, neutral};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -50,7 +53,15 @@ pub struct Args {
     pub out: PathBuf,
     #[command(flatten)]
     pub purpose: crate::cli::privacy::PurposeArgs,
+    /// Write the results even when rows of the input were rejected (they are left out;
+    /// the exit code is then 3). Without it, an import with errors writes nothing.
+    #[arg(long)]
+    pub keep_going: bool,
 }
+
+/// The files `voltage` may write into `--out`.
+const OUTPUT_NAMES: [&str; 4] =
+    ["voltage_connections.csv", "voltage_feeders.csv", "before_after_stations.csv", "neutral_hints.csv"];
 
 /// Loads the network; a network without connections is an error.
 pub(crate) fn load(path: &Path) -> anyhow::Result<(Network, ImportReport)> {
@@ -62,13 +73,12 @@ pub(crate) fn load(path: &Path) -> anyhow::Result<(Network, ImportReport)> {
     Ok((loaded.network, loaded.report))
 }
 
-/// Prints the import report; fails when a whole file could not be read.
+/// Fails (printing the report) when a whole file could not be read; rejected rows
+/// are judged once all files are read ([`gate::import_gate`]).
 pub(crate) fn fail_on_file_errors(report: &ImportReport) -> anyhow::Result<()> {
-    if !report.issues.is_empty() {
-        eprintln!("{report}");
-    }
     if report.issues.iter().any(|i| i.severity == Severity::Error && i.location == Location::File) {
-        anyhow::bail!("an input file could not be read (see the report above)");
+        eprintln!("{report}");
+        anyhow::bail!("an input file could not be read (see the report above); nothing was written");
     }
     Ok(())
 }
@@ -93,8 +103,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(v) => VoltageSettings::with_inverter_limit(v),
         None => VoltageSettings::for_operator(args.operator),
     };
+    let mut inputs = InputSet::new();
+    inputs.network(&args.network);
+    for p in [&args.events, &args.voltage, &args.feed_in, &args.before, &args.purpose.purpose_file].into_iter().flatten() {
+        inputs.file(p);
+    }
+    let outputs: Vec<PathBuf> = OUTPUT_NAMES.iter().map(|n| args.out.join(n)).collect();
+    gate::refuse_overwriting_inputs(&inputs, outputs.iter().map(PathBuf::as_path))?;
     let (net, mut report) = load(&args.network)?;
-    std::fs::create_dir_all(&args.out)?;
     let mut written = Vec::new();
 
     // Use case 2: the counters.
@@ -152,14 +168,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         bd = Some(b);
     }
 
+    let left_out = gate::import_gate(&report, args.keep_going)?;
+    // The CSV files of one run are one unit: all are replaced, or none.
+    let mut set = OutputSet::new();
     let res = VoltageResults { events: ev.as_ref(), band: bd.as_ref(), neutral: &hints, before_after: ba.as_ref() };
     let conn_rows = connection_rows(&net, &res);
-    let p = args.out.join("voltage_connections.csv");
-    write_csv(&p, &CONNECTION_HEADER, &conn_rows)?;
+    let p = args.out.join(OUTPUT_NAMES[0]);
+    stage_csv(&mut set, &p, &CONNECTION_HEADER, &conn_rows)?;
     written.push((p, conn_rows.len()));
     let feeder = feeder_rows(&net, &res);
-    let p = args.out.join("voltage_feeders.csv");
-    write_csv(&p, &FEEDER_HEADER, &feeder)?;
+    let p = args.out.join(OUTPUT_NAMES[1]);
+    stage_csv(&mut set, &p, &FEEDER_HEADER, &feeder)?;
     written.push((p, feeder.len()));
     if let Some(r) = &ba {
         let rows: Vec<Vec<String>> = r
@@ -175,8 +194,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 ]
             })
             .collect();
-        let p = args.out.join("before_after_stations.csv");
-        write_csv(&p, &["station_id", "connections", "verdict", "p_value", "text"], &rows)?;
+        let p = args.out.join(OUTPUT_NAMES[2]);
+        stage_csv(&mut set, &p, &["station_id", "connections", "verdict", "p_value", "text"], &rows)?;
         written.push((p, rows.len()));
     }
     if bd.is_some() && args.before.is_none() {
@@ -199,10 +218,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 })
             })
             .collect();
-        let p = args.out.join("neutral_hints.csv");
-        write_csv(&p, &["ean", "cable_id", "subject", "spread_p99_v", "opposite_steps", "evidence"], &rows)?;
+        let p = args.out.join(OUTPUT_NAMES[3]);
+        stage_csv(&mut set, &p, &["ean", "cable_id", "subject", "spread_p99_v", "opposite_steps", "evidence"], &rows)?;
         written.push((p, rows.len()));
     }
+    set.commit()?;
     for (p, n) in &written {
         args.purpose.record_export(p, "voltage_quality", *n)?;
     }
@@ -252,5 +272,5 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for (p, n) in &written {
         println!("wrote {} ({n} rows)", p.display());
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(gate::exit_code(&left_out))
 }

@@ -52,11 +52,7 @@ pub fn load(dir: &Path) -> Settings {
 pub fn save(dir: &Path, settings: &Settings) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let json = serde_json::to_string_pretty(settings).map_err(std::io::Error::other)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut tmp, json.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(dir.join(FILE)).map_err(|e| e.error)?;
-    Ok(())
+    lvtopo_core::io::atomic::write_bytes(&dir.join(FILE), lvtopo_core::io::atomic::Mode::Normal, json.as_bytes())
 }
 
 /// Puts `p` first, without duplicates, at most [`MAX_RECENT`] entries.

@@ -4,7 +4,6 @@ use super::{AnalysisOptions, AnalysisResult, Status};
 use crate::model::Network;
 use serde::Serialize;
 use std::io::Write;
-use std::path::Path;
 
 pub const ASSIGNMENT_COLUMNS: [&str; 11] = [
     "ean",
@@ -42,19 +41,6 @@ pub fn write_assignments<W: Write>(net: &Network, result: &AnalysisResult, w: W)
         ])?;
     }
     csv.flush()?;
-    Ok(())
-}
-
-/// Writes a file atomically: a temporary file in the same folder, then rename.
-pub fn write_atomic(path: &Path, f: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>) -> anyhow::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    {
-        let mut bw = std::io::BufWriter::new(tmp.as_file_mut());
-        f(&mut bw)?;
-        bw.flush()?;
-    }
-    tmp.persist(path).map_err(|e| anyhow::anyhow!("cannot write {}: {}", path.display(), e.error))?;
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! Shared plumbing of the CSV readers: opening plain or gzip-compressed files,
 //! header checks, and per-file issue lists that stay readable on big files.
 
-use super::report::{ImportReport, Location, Severity};
+use super::report::{ImportReport, Location, Severity, shown};
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
@@ -37,37 +37,53 @@ pub fn read_error_message(path: &Path, e: &std::io::Error, bytes_ok: u64) -> Str
     }
 }
 
-/// Reads the whole (decompressed) file. On a read error the bytes read so far
-/// are returned with the message, so the complete rows are still used.
-pub fn read_all(path: &Path) -> Result<(Vec<u8>, Option<String>), String> {
-    let mut r = open(path)?;
-    let mut buf = Vec::new();
-    let mut chunk = vec![0u8; 1 << 16];
-    loop {
-        match r.read(&mut chunk) {
-            Ok(0) => return Ok((buf, None)),
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                let msg = read_error_message(path, &e, buf.len() as u64);
-                // Drop an incomplete last line: it is part of the damage.
-                let keep = buf.iter().rposition(|&b| b == b'\n').map(|i| i + 1).unwrap_or(0);
-                buf.truncate(keep);
-                return Ok((buf, Some(msg)));
-            }
-        }
-    }
+/// The normalised column names of a file's first line (at most [`MAX_ROW_BYTES`] read), `None` when unreadable.
+pub fn peek_header(path: &Path) -> Option<Vec<String>> {
+    let mut r = std::io::BufReader::new(open(path).ok()?.take(MAX_ROW_BYTES as u64));
+    let mut line = Vec::new();
+    std::io::BufRead::read_until(&mut r, b'\n', &mut line).ok()?;
+    Some(String::from_utf8_lossy(&line).split(',').map(norm_column).collect())
 }
 
 /// Where the requested columns are in the header.
 pub struct Header {
     /// Index in the row per requested column (`None` when an optional column is absent).
     pub index: Vec<Option<usize>>,
+    /// Number of fields of the header: every row must have as many.
+    pub fields: usize,
 }
 
-/// Checks a header row. Missing required columns are one error each (file level);
-/// extra columns a warning each. `Err(())` when a required column is missing (the
-/// errors themselves are already in the report).
+/// Longest row (and header) read: past it the file is refused, so memory stays
+/// bounded by this, not by the widest row of a hostile file.
+pub const MAX_ROW_BYTES: usize = 1 << 20;
+/// Most fields a row or header may have.
+pub const MAX_FIELDS: usize = 10_000;
+
+/// The file-level diagnosis of a header split at `,` that holds the contract's
+/// columns when split at `;` instead: a spreadsheet export in Dutch settings.
+fn semicolon_diagnosis(fields: &[String], required: &[&str]) -> Option<String> {
+    let line = fields.join(",");
+    if !line.contains(';') {
+        return None;
+    }
+    let cols: Vec<String> = line.split(';').map(norm_column).collect();
+    required.iter().all(|c| cols.iter().any(|f| f == c)).then(|| {
+        format!(
+            "this file uses \";\" between fields (a spreadsheet export in Dutch settings, which also writes \
+             decimal commas); lvtopo reads comma-separated files with a decimal point: save it as CSV with \
+             \",\" between fields and \".\" as decimal sign (header found: {})",
+            shown(&line)
+        )
+    })
+}
+
+fn norm_column(f: &str) -> String {
+    f.trim().trim_start_matches('\u{feff}').trim_matches('"').to_ascii_lowercase()
+}
+
+/// Checks a header row. Missing required columns are one error each (file level),
+/// or one diagnosis when the file uses `;`; columns outside the contract one warning
+/// listing them. `Err(())` when the header is unusable (the errors are already in the report).
 #[allow(clippy::result_unit_err)]
 pub fn check_header(
     fields: &[String],
@@ -76,32 +92,88 @@ pub fn check_header(
     file: &str,
     report: &mut ImportReport,
 ) -> Result<Header, ()> {
-    let norm: Vec<String> =
-        fields.iter().map(|f| f.trim().trim_start_matches('\u{feff}').trim_matches('"').to_ascii_lowercase()).collect();
-    let mut index = Vec::new();
-    let mut missing = false;
-    for &c in required {
-        let i = norm.iter().position(|f| f == c);
-        if i.is_none() {
-            report.error(
-                file,
-                Location::File,
-                Some(c),
-                format!("missing required column {c:?} (the header has: {})", norm.join(", ")),
-            );
-            missing = true;
-        }
-        index.push(i);
+    if fields.len() > MAX_FIELDS {
+        report.error(
+            file,
+            Location::File,
+            None,
+            format!(
+                "the header has {} fields, more than the limit of {MAX_FIELDS}; expected {}",
+                fields.len(),
+                required.join(",")
+            ),
+        );
+        return Err(());
     }
-    for &c in optional {
-        index.push(norm.iter().position(|f| f == c));
+    let norm: Vec<String> = fields.iter().map(|f| norm_column(f)).collect();
+    let missing: Vec<&str> = required.iter().copied().filter(|c| !norm.iter().any(|f| f == c)).collect();
+    if !missing.is_empty()
+        && let Some(msg) = semicolon_diagnosis(fields, required)
+    {
+        report.error(file, Location::File, None, msg);
+        return Err(());
     }
-    for f in &norm {
-        if !required.contains(&f.as_str()) && !optional.contains(&f.as_str()) {
+    let header_text =
+        if norm.len() <= 20 { norm.join(", ") } else { format!("{}, ... ({} columns)", norm[..5].join(", "), norm.len()) };
+    for &c in &missing {
+        report.error(file, Location::File, Some(c), format!("missing required column {c:?} (the header has: {header_text})"));
+    }
+    let index: Vec<Option<usize>> = required.iter().chain(optional).map(|c| norm.iter().position(|f| f == c)).collect();
+    let extra: Vec<&str> = norm.iter().map(String::as_str).filter(|f| !required.contains(f) && !optional.contains(f)).collect();
+    if extra.len() <= 5 {
+        for f in &extra {
             report.warning(file, Location::File, Some(f), "column is not part of the data contract and is ignored");
         }
+    } else {
+        let first: Vec<String> = extra.iter().take(5).map(|c| shown(c)).collect();
+        let more = if extra.len() > 5 { format!(" and {} more", extra.len() - 5) } else { String::new() };
+        report.warning(
+            file,
+            Location::File,
+            None,
+            format!("{} column(s) not part of the data contract are ignored: {}{more}", extra.len(), first.join(", ")),
+        );
     }
-    if missing { Err(()) } else { Ok(Header { index }) }
+    if missing.is_empty() { Ok(Header { index, fields: norm.len() }) } else { Err(()) }
+}
+
+/// The hint for a row with more fields than the header where a number seems split
+/// at a decimal comma (`...,236,4`): two neighbouring fields of digits.
+pub fn decimal_comma_hint<'a>(fields: impl Iterator<Item = &'a [u8]>) -> bool {
+    let digits = |f: &[u8]| {
+        let f = f.trim_ascii();
+        let f = f.strip_prefix(b"-").unwrap_or(f);
+        !f.is_empty() && f.iter().all(u8::is_ascii_digit)
+    };
+    let mut prev = false;
+    for f in fields {
+        let d = digits(f);
+        if prev && d {
+            return true;
+        }
+        prev = d;
+    }
+    false
+}
+
+/// The message for a row whose field count differs from the header's.
+pub fn field_count_message(expected: usize, found: usize, decimal_comma: bool) -> String {
+    let mut m = format!("expected {expected} fields like the header, found {found}");
+    if found > expected && decimal_comma {
+        m.push_str("; decimal comma? quote the field or use a dot");
+    }
+    m
+}
+
+/// The file-level diagnosis when most rows looked split at decimal commas.
+pub fn decimal_comma_diagnosis(rows_with_hint: usize, rows: usize) -> Option<String> {
+    (rows_with_hint > 0 && rows_with_hint * 2 >= rows).then(|| {
+        format!(
+            "{rows_with_hint} of {rows} rows have more fields than the header where a number was split at a \
+             decimal comma (a spreadsheet export in Dutch settings?); lvtopo reads numbers with a decimal \
+             point: save the file with \".\" as decimal sign"
+        )
+    })
 }
 
 /// Issues of one file: the first [`ISSUES_LISTED_PER_COLUMN`] per (severity,
@@ -147,12 +219,13 @@ impl FileIssues {
         for ((sev, col), n) in rest {
             let what = if sev == Severity::Error { "rows rejected" } else { "warnings" };
             let msg = format!("{} more {what} of this kind not listed ({n} in total)", n - ISSUES_LISTED_PER_COLUMN);
-            report.issues.push(super::report::ImportIssue {
+            report.push_issue(super::report::ImportIssue {
                 severity: sev,
                 file: self.file.clone(),
                 location: Location::File,
                 column: col.map(str::to_string),
                 message: msg,
+                repeated: 0,
             });
         }
     }
@@ -174,85 +247,145 @@ pub struct Row<'a> {
     pub fields: Vec<&'a str>,
 }
 
-/// Parsed small CSV: header checked, rows with the requested columns in order
-/// (required first, then optional; absent optional columns give "").
-pub struct SmallCsv {
-    pub records: Vec<(usize, csv::StringRecord)>,
-    pub header: Header,
+/// A reader that refuses a row longer than [`MAX_ROW_BYTES`]: bytes since the last
+/// newline outside quotes are counted, so the CSV parser never buffers more.
+struct RowLimit<R> {
+    inner: R,
+    since_newline: usize,
+    in_quotes: bool,
 }
 
-impl SmallCsv {
-    pub fn rows(&self) -> impl Iterator<Item = Row<'_>> {
-        self.records.iter().map(|(row, rec)| Row {
-            row: *row,
-            fields: self.header.index.iter().map(|i| i.and_then(|i| rec.get(i)).unwrap_or("").trim()).collect(),
-        })
+impl<R: Read> Read for RowLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            match b {
+                b'"' => self.in_quotes = !self.in_quotes,
+                b'\n' if !self.in_quotes => self.since_newline = 0,
+                _ => {}
+            }
+            self.since_newline += 1;
+            if self.since_newline > MAX_ROW_BYTES {
+                return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, RowTooLong));
+            }
+        }
+        Ok(n)
     }
 }
 
-/// Reads a small CSV file fully: empty file, unreadable file and missing
-/// columns are file errors (`None`); rows that are not valid UTF-8 are row errors.
-/// Opens the file's summary in the report (index returned).
-pub fn read_small_csv(path: &Path, required: &[&str], optional: &[&str], report: &mut ImportReport) -> (usize, Option<SmallCsv>) {
+#[derive(Debug)]
+struct RowTooLong;
+
+impl std::fmt::Display for RowTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a row longer than {} MB", MAX_ROW_BYTES >> 20)
+    }
+}
+
+impl std::error::Error for RowTooLong {}
+
+/// The message of a CSV read error: the row limit, a damaged gzip stream, or the parser's.
+fn read_failure(path: &Path, e: &csv::Error, row: usize, bytes: u64) -> String {
+    if let csv::ErrorKind::Io(io) = e.kind() {
+        if io.get_ref().is_some_and(|i| i.is::<RowTooLong>()) {
+            return format!(
+                "row {row} is longer than {} MB (the limit of a row); expected one row per line. The rest of the file is not read",
+                MAX_ROW_BYTES >> 20
+            );
+        }
+        return format!("{}; rows before row {row} were read", read_error_message(path, io, bytes));
+    }
+    format!("unreadable CSV at row {row}: {e}")
+}
+
+/// Streams a small CSV file (one row in memory at a time) and calls `each` per
+/// data row with the requested columns (required first, then optional; absent
+/// optional columns give ""). File errors (unreadable, empty, missing columns,
+/// a row past the limits) are reported at file level; a row whose field count
+/// differs from the header's, or that is not UTF-8, is a row error and not passed
+/// on. Returns the file's summary index, `None` when the header was unusable.
+pub fn read_small_csv(
+    path: &Path,
+    required: &[&str],
+    optional: &[&str],
+    report: &mut ImportReport,
+    issues: &mut FileIssues,
+    mut each: impl FnMut(&Row<'_>, &mut FileIssues, &mut ImportReport),
+) -> Option<usize> {
     let file = label(path);
     let fi = report.begin_file(&file);
-    let (bytes, read_err) = match read_all(path) {
+    let reader = match open(path) {
         Ok(r) => r,
         Err(e) => {
             report.error(&file, Location::File, None, e);
-            return (fi, None);
+            return None;
         }
     };
-    if let Some(e) = &read_err {
-        report.error(&file, Location::File, None, e.clone());
-    }
-    if bytes.iter().all(|b| b.is_ascii_whitespace()) && read_err.is_none() {
-        report.error(
-            &file,
-            Location::File,
-            None,
-            format!("the file is empty; expected a header row with {}", required.join(",")),
-        );
-        return (fi, None);
-    }
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes.as_slice());
-    let mut records = rdr.byte_records();
-    let header = match records.next() {
-        Some(Ok(h)) => h.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect::<Vec<_>>(),
-        _ => {
-            report.error(&file, Location::File, None, "cannot read the header row");
-            return (fi, None);
+    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(RowLimit {
+        inner: reader,
+        since_newline: 0,
+        in_quotes: false,
+    });
+    let mut rec = csv::ByteRecord::new();
+    let header = loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => {
+                let msg = format!("the file is empty; expected a header row with {}", required.join(","));
+                report.error(&file, Location::File, None, msg);
+                return None;
+            }
+            Ok(true) if rec.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) => continue,
+            Ok(true) => break rec.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect::<Vec<_>>(),
+            Err(e) => {
+                let msg = read_failure(path, &e, 0, 0).replace("row 0 is", "the header row is");
+                report.error(&file, Location::File, None, msg);
+                return None;
+            }
         }
     };
-    let Ok(header) = check_header(&header, required, optional, &file, report) else {
-        return (fi, None);
-    };
-    let mut out = Vec::new();
-    let mut issues = FileIssues::new(&file);
-    for r in records {
-        match r {
-            Ok(rec) => {
-                let row = rec.position().map(|p| p.line() as usize - 1).unwrap_or(out.len() + 1);
+    let header = check_header(&header, required, optional, &file, report).ok()?;
+    let (mut hinted, mut rows) = (0usize, 0usize);
+    loop {
+        let row = (rdr.position().line() as usize).saturating_sub(1);
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {
                 if rec.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
                     continue;
                 }
+                let row = rec.position().map(|p| p.line() as usize - 1).unwrap_or(row);
+                rows += 1;
                 report.file_mut(fi).rows_read += 1;
-                match csv::StringRecord::from_byte_record(rec) {
-                    Ok(s) => out.push((row, s)),
-                    Err(e) => {
-                        report.file_mut(fi).rejected += 1;
-                        issues.error(report, row, None, format!("expected UTF-8 text: {e}"));
-                    }
+                if rec.len() != header.fields {
+                    let hint = decimal_comma_hint(rec.iter());
+                    hinted += usize::from(hint && rec.len() > header.fields);
+                    report.file_mut(fi).rejected += 1;
+                    issues.error(report, row, None, field_count_message(header.fields, rec.len(), hint));
+                    continue;
                 }
+                let Ok(text) = std::str::from_utf8(rec.as_slice()) else {
+                    report.file_mut(fi).rejected += 1;
+                    issues.error(report, row, None, "expected UTF-8 text");
+                    continue;
+                };
+                let _ = text;
+                let fields: Vec<&str> = header
+                    .index
+                    .iter()
+                    .map(|i| i.and_then(|i| rec.get(i)).map(|f| std::str::from_utf8(f).unwrap_or("").trim()).unwrap_or(""))
+                    .collect();
+                each(&Row { row, fields }, issues, report);
             }
             Err(e) => {
-                let row = e.position().map(|p| p.line() as usize - 1).unwrap_or(0);
-                report.file_mut(fi).rows_read += 1;
-                report.file_mut(fi).rejected += 1;
-                issues.error(report, row, None, format!("unreadable CSV row: {e}"));
+                let bytes = e.position().map(|p| p.byte()).unwrap_or(0);
+                let row = e.position().map(|p| p.line() as usize - 1).unwrap_or(row);
+                report.error(&file, Location::File, None, read_failure(path, &e, row.max(1), bytes));
+                break;
             }
         }
     }
-    issues.finish(report);
-    (fi, Some(SmallCsv { records: out, header }))
+    if let Some(msg) = decimal_comma_diagnosis(hinted, rows) {
+        report.error(&file, Location::File, None, msg);
+    }
+    Some(fi)
 }

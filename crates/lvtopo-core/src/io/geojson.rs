@@ -115,6 +115,8 @@ pub fn parse_geojson_layer(bytes: &[u8], file_label: &str) -> Result<RawLayer, S
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err("the file is empty; expected a GeoJSON FeatureCollection".into());
     }
+    // A UTF-8 byte order mark (Windows editors write one) is not part of the JSON.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let doc: Value = serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON: {e}"))?;
     let Value::Object(doc) = doc else {
         return Err("expected a GeoJSON FeatureCollection object".into());

@@ -40,6 +40,7 @@ pub fn read_gpkg_layers(path: &Path) -> Result<RawNetwork, String> {
     if !path.exists() {
         return Err(format!("file not found: {}", path.display()));
     }
+    let _side = SideFiles::note(path);
     let db = Db::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
         .map_err(|e| format!("cannot open {} as GeoPackage: {e}", path.display()))?;
     let has_table = |name: &str| -> Result<bool, String> {
@@ -91,13 +92,51 @@ fn layer_crs(db: &Db, srs_id: i64) -> Result<Crs, String> {
     }
 }
 
+/// SQLite's `-wal` / `-shm` files of a GeoPackage in WAL mode that a read-only open
+/// created: removed again when reading is done (declared after the connection, so
+/// dropped after it is closed). Files that were there before (another program has
+/// the GeoPackage open) and a `-wal` holding data are left alone.
+struct SideFiles {
+    created: Vec<std::path::PathBuf>,
+}
+
+impl SideFiles {
+    fn side(path: &Path, s: &str) -> std::path::PathBuf {
+        let mut p = path.as_os_str().to_owned();
+        p.push(s);
+        p.into()
+    }
+    fn note(path: &Path) -> SideFiles {
+        SideFiles { created: ["-wal", "-shm"].iter().map(|s| Self::side(path, s)).filter(|p| !p.exists()).collect() }
+    }
+}
+
+impl Drop for SideFiles {
+    fn drop(&mut self) {
+        let wal = self.created.iter().find(|p| p.to_string_lossy().ends_with("-wal"));
+        if wal.is_some_and(|w| std::fs::metadata(w).is_ok_and(|m| m.len() > 0)) {
+            return;
+        }
+        for p in &self.created {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
 fn quote_ident(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
 fn read_layer(db: &Db, name: &str, label: &str) -> Result<RawLayer, String> {
     let Some((table, geom_col, srs_id)) = find_layer(db, name)? else {
-        return Err(format!("layer {name:?} not found (no entry in gpkg_geometry_columns)"));
+        let present: Vec<String> = db
+            .prepare("SELECT table_name FROM gpkg_geometry_columns ORDER BY table_name")
+            .and_then(|mut st| st.query_map([], |r| r.get::<_, String>(0))?.collect())
+            .unwrap_or_default();
+        let list = if present.is_empty() { "none".to_string() } else { present.join(", ") };
+        return Err(format!(
+            "layer {name:?} not found (no entry in gpkg_geometry_columns); the GeoPackage has the layers: {list}"
+        ));
     };
     let crs = layer_crs(db, srs_id)?;
     let sql = format!("SELECT * FROM {}", quote_ident(&table));
@@ -480,28 +519,18 @@ fn write_layers(db: &mut Db, crs: Crs, layers: &[GpkgLayer]) -> rusqlite::Result
     tx.commit()
 }
 
-/// Writes the layers to a new GeoPackage at `path` in `crs`, atomically.
+/// Writes the layers to a new GeoPackage at `path` in `crs`, atomically ([`super::atomic`]).
 pub fn write_gpkg(path: &Path, crs: Crs, layers: &[GpkgLayer]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir)?;
-    let tmp = tempfile::Builder::new().prefix(".lvtopo-").suffix(".gpkg.tmp").tempfile_in(dir)?;
-    {
-        let mut db = Db::open(tmp.path()).map_err(std::io::Error::other)?;
-        db.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;").map_err(std::io::Error::other)?;
-        write_layers(&mut db, crs, layers).map_err(std::io::Error::other)?;
-        db.close().map_err(|(_, e)| std::io::Error::other(e))?;
-    }
-    tmp.as_file().sync_all()?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))?;
-    }
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    super::atomic::write_atomic_via_path(path, |tmp| write_gpkg_file(tmp, crs, layers))
+}
+
+/// Writes the layers into the new, empty database file `tmp` (no journal: the file is
+/// only renamed into place once complete).
+pub fn write_gpkg_file(tmp: &Path, crs: Crs, layers: &[GpkgLayer]) -> std::io::Result<()> {
+    let mut db = Db::open(tmp).map_err(std::io::Error::other)?;
+    db.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;").map_err(std::io::Error::other)?;
+    write_layers(&mut db, crs, layers).map_err(std::io::Error::other)?;
+    db.close().map_err(|(_, e)| std::io::Error::other(e))
 }
 
 /// Writes one point layer `name` with the given columns; each row is a point and

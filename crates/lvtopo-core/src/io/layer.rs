@@ -76,10 +76,37 @@ impl RawLayer {
                 ));
             }
         }
+        // Every coordinate outside but inside once its axes are swapped: one diagnosis for the file.
+        let outside: Vec<[f64; 2]> = self
+            .features
+            .iter()
+            .filter_map(|f| f.geom.as_ref().ok())
+            .filter_map(|g| g.coords().iter().find(|c| !plausible(self.crs, **c)).copied())
+            .collect();
+        if let Some(c) = outside.first()
+            && outside.iter().all(|c| plausible(self.crs, [c[1], c[0]]))
+        {
+            return Err(format!(
+                "the coordinates look swapped: ({}, {}) lies outside the Netherlands for {}, but ({}, {}) inside; \
+                 expected x (longitude, or RD x) first, then y (latitude, or RD y); {} feature(s) affected",
+                c[0],
+                c[1],
+                crs_name(self.crs),
+                c[1],
+                c[0],
+                outside.len()
+            ));
+        }
         for f in &mut self.features {
             let Ok(g) = &f.geom else { continue };
             if let Some(c) = g.coords().iter().find(|c| !plausible(self.crs, **c)) {
-                f.geom = Err(format!("coordinate ({}, {}) lies outside the Netherlands for {}", c[0], c[1], crs_name(self.crs)));
+                let swapped = if plausible(self.crs, [c[1], c[0]]) { " (axes swapped?)" } else { "" };
+                f.geom = Err(format!(
+                    "coordinate ({}, {}) lies outside the Netherlands for {}{swapped}",
+                    c[0],
+                    c[1],
+                    crs_name(self.crs)
+                ));
             }
         }
         Ok(())

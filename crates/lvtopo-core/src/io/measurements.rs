@@ -12,7 +12,7 @@
 //! network are kept and reported in one warning per file.
 
 use super::csvread::{FileIssues, Row, label, parse_bool, read_small_csv};
-use super::report::{ImportReport, Location};
+use super::report::{ImportReport, Location, shown};
 use super::voltage::{detect_grid, read_voltage, report_unknown_eans};
 use crate::model::time::{Timestamp, format_utc, parse_timestamp};
 use crate::model::{
@@ -109,8 +109,12 @@ impl<'r, 'a> RowCheck<'r, 'a> {
                 self.fail(col, "expected a number, found an empty value".into());
                 0.0
             }
+            _ if s.contains(',') && s.replacen(',', ".", 1).parse::<f64>().is_ok() => {
+                self.fail(col, format!("expected a number with a decimal point, found {} (decimal comma? use a dot)", shown(s)));
+                0.0
+            }
             _ => {
-                self.fail(col, format!("expected a number, found {s:?}"));
+                self.fail(col, format!("expected a number, found {}", shown(s)));
                 0.0
             }
         }
@@ -118,7 +122,7 @@ impl<'r, 'a> RowCheck<'r, 'a> {
     fn count(&mut self, i: usize, col: &'static str) -> u32 {
         let s = self.row.fields[i];
         s.parse::<u32>().unwrap_or_else(|_| {
-            self.fail(col, format!("expected a whole number >= 0, found {s:?}"));
+            self.fail(col, format!("expected a whole number >= 0, found {}", shown(s)));
             0
         })
     }
@@ -154,22 +158,32 @@ fn unknown_eans<'a>(report: &mut ImportReport, file: &str, net: Option<&Network>
 
 /// `feed_in.csv`: 15-minute import/export kWh per connection.
 pub fn read_feed_in(path: &Path, net: Option<&Network>, report: &mut ImportReport) -> Option<FeedInTable> {
-    let (fi, csv) = read_small_csv(path, &["ean", "timestamp", "import_kwh", "export_kwh"], &[], report);
-    let csv = csv?;
     let file = label(path);
     let mut issues = FileIssues::new(&file);
-    let mut rejected = report.files[fi].rejected;
+    let mut rejected = 0;
     let mut d: Dedup<(String, Timestamp), (f32, f32)> = Dedup::new();
-    for row in csv.rows() {
-        let mut c = RowCheck::new(&row);
-        let ean = c.text(0, "ean");
-        let t = c.time(1, "timestamp");
-        let im = c.number(2, "import_kwh", 0.0);
-        let ex = c.number(3, "export_kwh", 0.0);
-        if c.ok(&mut issues, report, &mut rejected) {
-            d.add((ean, t), (im as f32, ex as f32), row.row, &mut issues, report, "ean and timestamp");
-        }
-    }
+    let fi = read_small_csv(
+        path,
+        &["ean", "timestamp", "import_kwh", "export_kwh"],
+        &[],
+        report,
+        &mut issues,
+        |row, issues, report| {
+            let mut c = RowCheck::new(row);
+            let ean = c.text(0, "ean");
+            let t = c.time(1, "timestamp");
+            let im = c.number(2, "import_kwh", 0.0);
+            let ex = c.number(3, "export_kwh", 0.0);
+            if c.ok(issues, report, &mut rejected) {
+                d.add((ean, t), (im as f32, ex as f32), row.row, issues, report, "ean and timestamp");
+            }
+        },
+    );
+    let Some(fi) = fi else {
+        issues.finish(report);
+        return None;
+    };
+    let rejected = rejected + report.files[fi].rejected;
     let keys: Vec<(String, Timestamp)> = {
         let mut v: Vec<_> = d.seen.iter().map(|(k, &(i, row))| (i, k.clone(), row)).collect();
         v.sort_by_key(|x| x.0);
@@ -230,53 +244,71 @@ pub fn read_feed_in(path: &Path, net: Option<&Network>, report: &mut ImportRepor
 
 /// `voltage_events.csv`: cumulative undervoltage/overvoltage counters per read.
 pub fn read_voltage_events(path: &Path, net: Option<&Network>, report: &mut ImportReport) -> Vec<EventCounterRead> {
-    let (fi, csv) = read_small_csv(path, &["ean", "read_at", "channel", "undervoltage_count", "overvoltage_count"], &[], report);
-    let Some(csv) = csv else { return Vec::new() };
     let file = label(path);
     let mut issues = FileIssues::new(&file);
-    let mut rejected = report.files[fi].rejected;
+    let mut rejected = 0;
     let mut d: Dedup<(String, Timestamp, Phase), EventCounterRead> = Dedup::new();
-    for row in csv.rows() {
-        let mut c = RowCheck::new(&row);
-        let ean = c.text(0, "ean");
-        let read_at = c.time(1, "read_at");
-        let channel = c.parsed::<Phase>(2, "channel");
-        let under = c.count(3, "undervoltage_count");
-        let over = c.count(4, "overvoltage_count");
-        if c.ok(&mut issues, report, &mut rejected) {
-            let channel = channel.unwrap_or(Phase::L1);
-            let r = EventCounterRead { ean: ean.clone(), read_at, channel, undervoltage_count: under, overvoltage_count: over };
-            d.add((ean, read_at, channel), r, row.row, &mut issues, report, "ean, read_at and channel");
-        }
-    }
+    let mut lower_case = 0usize;
+    let fi = read_small_csv(
+        path,
+        &["ean", "read_at", "channel", "undervoltage_count", "overvoltage_count"],
+        &[],
+        report,
+        &mut issues,
+        |row, issues, report| {
+            let mut c = RowCheck::new(row);
+            let ean = c.text(0, "ean");
+            let read_at = c.time(1, "read_at");
+            let channel = c.parsed::<Phase>(2, "channel");
+            lower_case += usize::from(row.fields[2].starts_with('l'));
+            let under = c.count(3, "undervoltage_count");
+            let over = c.count(4, "overvoltage_count");
+            if c.ok(issues, report, &mut rejected) {
+                let channel = channel.unwrap_or(Phase::L1);
+                let r =
+                    EventCounterRead { ean: ean.clone(), read_at, channel, undervoltage_count: under, overvoltage_count: over };
+                d.add((ean, read_at, channel), r, row.row, issues, report, "ean, read_at and channel");
+            }
+        },
+    );
+    let Some(fi) = fi else {
+        issues.finish(report);
+        return Vec::new();
+    };
+    let rejected = rejected + report.files[fi].rejected;
     let out = d.finish(report, fi, rejected);
     issues.finish(report);
+    lower_case_channels(report, &file, lower_case);
     unknown_eans(report, &file, net, out.iter().map(|r| r.ean.as_str()));
     out
+}
+
+/// One warning for channels written in lower case (`l1`): read as `L1`, and said so once.
+pub fn lower_case_channels(report: &mut ImportReport, file: &str, rows: usize) {
+    if rows > 0 {
+        report.warning(
+            file,
+            Location::File,
+            Some("channel"),
+            format!("{rows} row(s) give the channel in lower case (l1, l2, l3); read as L1, L2, L3"),
+        );
+    }
 }
 
 /// `outage_log.csv`: `ean,start,end`, or the DSMR-style `ean,end,duration_s`
 /// (recognised by a `duration_s` column and no `start` column).
 pub fn read_outage_log(path: &Path, net: Option<&Network>, report: &mut ImportReport) -> Vec<OutageRecord> {
     // Peek at the header to tell the two layouts apart.
-    let dsmr = super::csvread::read_all(path)
-        .ok()
-        .and_then(|(b, _)| {
-            let line = b.split(|&c| c == b'\n').next()?.to_vec();
-            let h = String::from_utf8_lossy(&line).to_ascii_lowercase();
-            let cols: Vec<&str> = h.split(',').map(|c| c.trim().trim_matches('"').trim_start_matches('\u{feff}')).collect();
-            Some(cols.contains(&"duration_s") && !cols.contains(&"start"))
-        })
+    let dsmr = super::csvread::peek_header(path)
+        .map(|cols| cols.iter().any(|c| c == "duration_s") && !cols.iter().any(|c| c == "start"))
         .unwrap_or(false);
     let required: &[&str] = if dsmr { &["ean", "end", "duration_s"] } else { &["ean", "start", "end"] };
-    let (fi, csv) = read_small_csv(path, required, &[], report);
-    let Some(csv) = csv else { return Vec::new() };
     let file = label(path);
     let mut issues = FileIssues::new(&file);
-    let mut rejected = report.files[fi].rejected;
+    let mut rejected = 0;
     let mut d: Dedup<(String, Timestamp), OutageRecord> = Dedup::new();
-    for row in csv.rows() {
-        let mut c = RowCheck::new(&row);
+    let fi = read_small_csv(path, required, &[], report, &mut issues, |row, issues, report| {
+        let mut c = RowCheck::new(row);
         let ean = c.text(0, "ean");
         let (start, end) = if dsmr {
             let end = c.time(1, "end");
@@ -288,10 +320,15 @@ pub fn read_outage_log(path: &Path, net: Option<&Network>, report: &mut ImportRe
         if c.err.is_none() && end < start {
             c.fail("end", format!("expected end at or after start {}, found {}", format_utc(start), format_utc(end)));
         }
-        if c.ok(&mut issues, report, &mut rejected) {
-            d.add((ean.clone(), start), OutageRecord { ean, start, end }, row.row, &mut issues, report, "ean and start");
+        if c.ok(issues, report, &mut rejected) {
+            d.add((ean.clone(), start), OutageRecord { ean, start, end }, row.row, issues, report, "ean and start");
         }
-    }
+    });
+    let Some(fi) = fi else {
+        issues.finish(report);
+        return Vec::new();
+    };
+    let rejected = rejected + report.files[fi].rejected;
     let out = d.finish(report, fi, rejected);
     issues.finish(report);
     unknown_eans(report, &file, net, out.iter().map(|r| r.ean.as_str()));
@@ -300,42 +337,57 @@ pub fn read_outage_log(path: &Path, net: Option<&Network>, report: &mut ImportRe
 
 /// `incidents.csv`: registered outages; `cable_ids` `;`-separated (may be empty).
 pub fn read_incidents(path: &Path, net: Option<&Network>, report: &mut ImportReport) -> Vec<Incident> {
-    let (fi, csv) = read_small_csv(path, &["incident_id", "start", "end", "planned", "cable_ids"], &[], report);
-    let Some(csv) = csv else { return Vec::new() };
     let file = label(path);
     let mut issues = FileIssues::new(&file);
-    let mut rejected = report.files[fi].rejected;
+    let mut rejected = 0;
     let mut d: Dedup<String, Incident> = Dedup::new();
-    for row in csv.rows() {
-        let mut c = RowCheck::new(&row);
-        let id = c.text(0, "incident_id");
-        let start = c.time(1, "start");
-        let end = c.time(2, "end");
-        let planned = match parse_bool(row.fields[3]) {
-            Ok(Some(b)) => b,
-            Ok(None) => {
-                c.fail("planned", "expected true or false, found an empty value".into());
-                false
-            }
-            Err(e) => {
-                c.fail("planned", e);
-                false
-            }
-        };
-        if c.err.is_none() && end < start {
-            c.fail("end", format!("expected end at or after start {}, found {}", format_utc(start), format_utc(end)));
-        }
-        let cable_ids: Vec<String> =
-            row.fields[4].split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect();
-        if c.ok(&mut issues, report, &mut rejected) {
-            if let Some(net) = net.filter(|n| !n.cables.is_empty()) {
-                for cid in cable_ids.iter().filter(|c| net.cable_index(c).is_none()) {
-                    issues.warning(report, row.row, Some("cable_ids"), format!("cable {cid:?} does not exist in the network"));
+    let fi = read_small_csv(
+        path,
+        &["incident_id", "start", "end", "planned", "cable_ids"],
+        &[],
+        report,
+        &mut issues,
+        |row, issues, report| {
+            let mut c = RowCheck::new(row);
+            let id = c.text(0, "incident_id");
+            let start = c.time(1, "start");
+            let end = c.time(2, "end");
+            let planned = match parse_bool(row.fields[3]) {
+                Ok(Some(b)) => b,
+                Ok(None) => {
+                    c.fail("planned", "expected true or false, found an empty value".into());
+                    false
                 }
+                Err(e) => {
+                    c.fail("planned", e);
+                    false
+                }
+            };
+            if c.err.is_none() && end < start {
+                c.fail("end", format!("expected end at or after start {}, found {}", format_utc(start), format_utc(end)));
             }
-            d.add(id.clone(), Incident { id, start, end, planned, cable_ids }, row.row, &mut issues, report, "incident_id");
-        }
-    }
+            let cable_ids: Vec<String> =
+                row.fields[4].split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect();
+            if c.ok(issues, report, &mut rejected) {
+                if let Some(net) = net.filter(|n| !n.cables.is_empty()) {
+                    for cid in cable_ids.iter().filter(|c| net.cable_index(c).is_none()) {
+                        issues.warning(
+                            report,
+                            row.row,
+                            Some("cable_ids"),
+                            format!("cable {cid:?} does not exist in the network"),
+                        );
+                    }
+                }
+                d.add(id.clone(), Incident { id, start, end, planned, cable_ids }, row.row, issues, report, "incident_id");
+            }
+        },
+    );
+    let Some(fi) = fi else {
+        issues.finish(report);
+        return Vec::new();
+    };
+    let rejected = rejected + report.files[fi].rejected;
     let out = d.finish(report, fi, rejected);
     issues.finish(report);
     out
@@ -343,31 +395,34 @@ pub fn read_incidents(path: &Path, net: Option<&Network>, report: &mut ImportRep
 
 /// `voltage_presence.csv`: answers to "is there voltage?" (`true`/`false`/empty = no answer).
 pub fn read_presence(path: &Path, net: Option<&Network>, report: &mut ImportReport) -> Vec<PresenceAnswer> {
-    let (fi, csv) = read_small_csv(path, &["ean", "timestamp", "voltage_present"], &[], report);
-    let Some(csv) = csv else { return Vec::new() };
     let file = label(path);
     let mut issues = FileIssues::new(&file);
-    let mut rejected = report.files[fi].rejected;
+    let mut rejected = 0;
     let mut d: Dedup<(String, Timestamp), PresenceAnswer> = Dedup::new();
-    for row in csv.rows() {
-        let mut c = RowCheck::new(&row);
+    let fi = read_small_csv(path, &["ean", "timestamp", "voltage_present"], &[], report, &mut issues, |row, issues, report| {
+        let mut c = RowCheck::new(row);
         let ean = c.text(0, "ean");
         let timestamp = c.time(1, "timestamp");
         let present = parse_bool(row.fields[2]).unwrap_or_else(|e| {
             c.fail("voltage_present", format!("{e} (or empty for no answer)"));
             None
         });
-        if c.ok(&mut issues, report, &mut rejected) {
+        if c.ok(issues, report, &mut rejected) {
             d.add(
                 (ean.clone(), timestamp),
                 PresenceAnswer { ean, timestamp, voltage_present: present },
                 row.row,
-                &mut issues,
+                issues,
                 report,
                 "ean and timestamp",
             );
         }
-    }
+    });
+    let Some(fi) = fi else {
+        issues.finish(report);
+        return Vec::new();
+    };
+    let rejected = rejected + report.files[fi].rejected;
     let out = d.finish(report, fi, rejected);
     issues.finish(report);
     unknown_eans(report, &file, net, out.iter().map(|r| r.ean.as_str()));
@@ -376,32 +431,42 @@ pub fn read_presence(path: &Path, net: Option<&Network>, report: &mut ImportRepo
 
 /// `truth.csv` of a sample network.
 pub fn read_truth(path: &Path, net: Option<&Network>, report: &mut ImportReport) -> Vec<TruthRow> {
-    let (fi, csv) = read_small_csv(path, &["ean", "station_id", "feeder_id", "cable_id", "phase"], &["rotation"], report);
-    let Some(csv) = csv else { return Vec::new() };
     let file = label(path);
     let mut issues = FileIssues::new(&file);
-    let mut rejected = report.files[fi].rejected;
+    let mut rejected = 0;
     let mut d: Dedup<String, TruthRow> = Dedup::new();
-    for row in csv.rows() {
-        let mut c = RowCheck::new(&row);
-        let ean = c.text(0, "ean");
-        let station_id = c.text(1, "station_id");
-        let feeder_id = c.text(2, "feeder_id");
-        let cable_id = c.text(3, "cable_id");
-        let phase = c.parsed::<PhaseConnection>(4, "phase");
-        let rotation = if row.fields[5].is_empty() { None } else { c.parsed::<Rotation>(5, "rotation") };
-        if c.ok(&mut issues, report, &mut rejected) {
-            let Some(phase) = phase else { continue };
-            d.add(
-                ean.clone(),
-                TruthRow { ean, station_id, feeder_id, cable_id, phase, rotation },
-                row.row,
-                &mut issues,
-                report,
-                "ean",
-            );
-        }
-    }
+    let fi = read_small_csv(
+        path,
+        &["ean", "station_id", "feeder_id", "cable_id", "phase"],
+        &["rotation"],
+        report,
+        &mut issues,
+        |row, issues, report| {
+            let mut c = RowCheck::new(row);
+            let ean = c.text(0, "ean");
+            let station_id = c.text(1, "station_id");
+            let feeder_id = c.text(2, "feeder_id");
+            let cable_id = c.text(3, "cable_id");
+            let phase = c.parsed::<PhaseConnection>(4, "phase");
+            let rotation = if row.fields[5].is_empty() { None } else { c.parsed::<Rotation>(5, "rotation") };
+            if c.ok(issues, report, &mut rejected) {
+                let Some(phase) = phase else { return };
+                d.add(
+                    ean.clone(),
+                    TruthRow { ean, station_id, feeder_id, cable_id, phase, rotation },
+                    row.row,
+                    issues,
+                    report,
+                    "ean",
+                );
+            }
+        },
+    );
+    let Some(fi) = fi else {
+        issues.finish(report);
+        return Vec::new();
+    };
+    let rejected = rejected + report.files[fi].rejected;
     let out = d.finish(report, fi, rejected);
     issues.finish(report);
     unknown_eans(report, &file, net, out.iter().map(|r| r.ean.as_str()));

@@ -5,6 +5,7 @@ pub mod atomic;
 pub mod csvread;
 pub mod geojson;
 pub mod gpkg;
+pub mod inputs;
 pub mod layer;
 pub mod measurements;
 pub mod network;

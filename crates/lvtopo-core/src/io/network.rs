@@ -435,6 +435,14 @@ pub fn build_network(raw: RawNetwork, report: &mut ImportReport) -> Network {
     if let Some((fi, layer)) = begin(report, raw.connections) {
         // The connections layer is what corrections are exported from: its CRS wins.
         source_crs = Some(layer.crs);
+        if layer.features.is_empty() {
+            report.error(
+                &layer.file,
+                Location::File,
+                None,
+                "the connections layer has no features; expected at least one customer connection",
+            );
+        }
         for f in &layer.features {
             let mut c = Checker::new(&layer.file, f, "ean", CONNECTION_COLS);
             let ean = c.text("ean", true);

@@ -2,7 +2,47 @@
 //! problem with its file, row or feature, column and what was expected.
 
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::fmt;
+
+/// Characters of a value shown in a message; the rest is counted, not echoed.
+pub const SHOWN_CHARS: usize = 80;
+/// Longest message kept whole (a safety net for values not cut by [`shown`]).
+const MAX_MESSAGE: usize = 2000;
+
+/// A value for a message: quoted, and cut to its first [`SHOWN_CHARS`] characters
+/// plus its length when longer (a 100 MB field is never echoed whole).
+pub fn shown(value: &str) -> String {
+    let n = value.chars().count();
+    if n <= SHOWN_CHARS {
+        return format!("{value:?}");
+    }
+    let head: String = value.chars().take(SHOWN_CHARS).collect();
+    format!("{head:?}... ({n} characters)")
+}
+
+/// [`shown`] for raw bytes (not necessarily UTF-8).
+pub fn shown_bytes(value: &[u8]) -> String {
+    if value.len() > 4 * SHOWN_CHARS {
+        let head = String::from_utf8_lossy(&value[..4 * SHOWN_CHARS]);
+        let head: String = head.chars().take(SHOWN_CHARS).collect();
+        return format!("{head:?}... ({} bytes)", value.len());
+    }
+    shown(&String::from_utf8_lossy(value))
+}
+
+fn cut_message(mut m: String) -> String {
+    if m.len() > MAX_MESSAGE {
+        let n = m.chars().count();
+        let mut end = MAX_MESSAGE;
+        while !m.is_char_boundary(end) {
+            end -= 1;
+        }
+        m.truncate(end);
+        m.push_str(&format!("... (message of {n} characters cut)"));
+    }
+    m
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Severity {
@@ -43,6 +83,13 @@ pub struct ImportIssue {
     pub column: Option<String>,
     /// What was expected and what was found.
     pub message: String,
+    /// How many more rows/features of the same file had the same message (collapsed into this one).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub repeated: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl fmt::Display for ImportIssue {
@@ -58,7 +105,15 @@ impl fmt::Display for ImportIssue {
         if let Some(c) = &self.column {
             write!(f, ", column {c:?}")?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", self.message)?;
+        if self.repeated > 0 {
+            let what = match self.location {
+                Location::Feature { .. } => "features",
+                _ => "rows",
+            };
+            write!(f, " (and {} more {what} with the same message)", self.repeated)?;
+        }
+        Ok(())
     }
 }
 
@@ -78,6 +133,9 @@ pub struct FileSummary {
 pub struct ImportReport {
     pub files: Vec<FileSummary>,
     pub issues: Vec<ImportIssue>,
+    /// Index in `issues` per (severity, file, column, message): a repeat is counted there.
+    #[serde(skip)]
+    seen: HashMap<(Severity, String, Option<String>, String), usize>,
 }
 
 impl ImportReport {
@@ -91,19 +149,30 @@ impl ImportReport {
         &mut self.files[i]
     }
 
+    /// Adds an issue. The same message for the same file and column again (another
+    /// row with the same missing value, say) is counted on the first one instead.
     pub fn push(&mut self, severity: Severity, file: &str, location: Location, column: Option<&str>, message: impl Into<String>) {
         if let Some(s) = self.files.iter_mut().rev().find(|s| s.file == file)
             && severity == Severity::Warning
         {
             s.warnings += 1;
         }
-        self.issues.push(ImportIssue {
-            severity,
-            file: file.to_string(),
-            location,
-            column: column.map(str::to_string),
-            message: message.into(),
-        });
+        let message = cut_message(message.into());
+        let key = (severity, file.to_string(), column.map(str::to_string), message);
+        if location != Location::File
+            && let Some(&i) = self.seen.get(&key)
+        {
+            self.issues[i].repeated += 1;
+            return;
+        }
+        let (severity, file, column, message) = key.clone();
+        self.issues.push(ImportIssue { severity, file, location, column, message, repeated: 0 });
+        self.seen.insert(key, self.issues.len() - 1);
+    }
+
+    /// Adds an issue as it is (no collapsing): a summary line.
+    pub fn push_issue(&mut self, issue: ImportIssue) {
+        self.issues.push(issue);
     }
 
     pub fn error(&mut self, file: &str, location: Location, column: Option<&str>, message: impl Into<String>) {
@@ -114,12 +183,14 @@ impl ImportReport {
         self.push(Severity::Warning, file, location, column, message);
     }
 
+    /// Errors, each collapsed repeat counted.
     pub fn error_count(&self) -> usize {
-        self.issues.iter().filter(|i| i.severity == Severity::Error).count()
+        self.issues.iter().filter(|i| i.severity == Severity::Error).map(|i| 1 + i.repeated).sum()
     }
 
+    /// Warnings, each collapsed repeat counted.
     pub fn warning_count(&self) -> usize {
-        self.issues.iter().filter(|i| i.severity == Severity::Warning).count()
+        self.issues.iter().filter(|i| i.severity == Severity::Warning).map(|i| 1 + i.repeated).sum()
     }
 
     pub fn has_errors(&self) -> bool {
@@ -128,7 +199,11 @@ impl ImportReport {
 
     pub fn merge(&mut self, other: ImportReport) {
         self.files.extend(other.files);
-        self.issues.extend(other.issues);
+        for i in other.issues {
+            let key = (i.severity, i.file.clone(), i.column.clone(), i.message.clone());
+            self.seen.entry(key).or_insert(self.issues.len());
+            self.issues.push(i);
+        }
     }
 }
 
@@ -160,5 +235,22 @@ mod tests {
         r.error("voltage.csv", Location::Row(12), Some("voltage_v"), "expected a number, found \"2x0\"");
         assert_eq!(r.issues[0].to_string(), "error: voltage.csv row 12, column \"voltage_v\": expected a number, found \"2x0\"");
         assert!(r.has_errors());
+    }
+
+    #[test]
+    fn repeats_collapse_and_long_values_are_cut() {
+        let mut r = ImportReport::default();
+        r.begin_file("connections.geojson");
+        for n in 1..=570 {
+            r.error("connections.geojson", Location::Feature { number: n, id: None }, Some("phase"), "required value is missing");
+        }
+        assert_eq!(r.issues.len(), 1);
+        assert_eq!(r.error_count(), 570);
+        assert!(r.issues[0].to_string().ends_with("(and 569 more features with the same message)"), "{}", r.issues[0]);
+        let long = "x".repeat(100_000_000 / 1000);
+        let s = shown(&long);
+        assert!(s.starts_with("\"xxxx") && s.ends_with("... (100000 characters)") && s.len() < 120, "{s}");
+        r.error("connections.geojson", Location::Feature { number: 1, id: None }, None, format!("found {long}"));
+        assert!(r.issues[1].message.len() < 2100 && r.issues[1].message.ends_with("characters cut)"));
     }
 }

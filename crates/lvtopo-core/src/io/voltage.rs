@@ -12,8 +12,11 @@
 //! into one (counted); with a different value the first row in the file is
 //! kept and the other reported.
 
-use super::csvread::{FileIssues, check_header, label, open, read_error_message};
-use super::report::{ImportReport, Location};
+use super::csvread::{
+    FileIssues, MAX_ROW_BYTES, check_header, decimal_comma_diagnosis, decimal_comma_hint, field_count_message, label, open,
+    read_error_message,
+};
+use super::report::{ImportReport, Location, shown_bytes};
 use crate::model::time::{Timestamp, parse_timestamp};
 use crate::model::{Network, Phase, SeriesKey, TimeGrid, VoltageTable};
 use crate::progress::{Cancelled, Progress};
@@ -212,10 +215,14 @@ struct Piece {
     errors: Vec<(u32, &'static str, String)>,
     lines: u32,
     data_rows: u32,
+    /// Rows with more fields than the header that look split at a decimal comma.
+    decimal_comma: u32,
+    /// Rows with the channel in lower case (`l1`).
+    lower_case: u32,
 }
 
 /// Parses complete lines. `idx` = column index of ean, timestamp, channel, voltage_v.
-fn parse_piece(buf: &[u8], idx: [usize; 4]) -> Piece {
+fn parse_piece(buf: &[u8], idx: [usize; 4], ncols: usize) -> Piece {
     let mut p = Piece::default();
     let mut ean_map: HashMap<&[u8], u32> = HashMap::new();
     let mut time_map: HashMap<&[u8], Result<Timestamp, String>> = HashMap::new();
@@ -247,22 +254,29 @@ fn parse_piece(buf: &[u8], idx: [usize; 4]) -> Piece {
                 } else if c == b',' && !inq {
                     if nf < 16 {
                         fields[nf] = &line[start..k];
-                        nf += 1;
                     }
+                    nf += 1;
                     start = k + 1;
                 }
             }
             if nf < 16 {
                 fields[nf] = &line[start..];
-                nf += 1;
             }
+            nf += 1;
         }
-        if nf <= max_idx {
+        if line.len() > MAX_ROW_BYTES {
             p.errors.push((
                 lno,
-                COLS[idx.iter().position(|&i| i >= nf).unwrap_or(0)],
-                format!("expected {} fields, found {nf}", max_idx + 1),
+                COLS[0],
+                format!("the row is {} bytes, longer than the limit of {} MB", line.len(), MAX_ROW_BYTES >> 20),
             ));
+            continue;
+        }
+        if nf != ncols {
+            let hint = nf > ncols && decimal_comma_hint(fields[..nf.min(16)].iter().copied());
+            p.decimal_comma += u32::from(hint);
+            let col = if nf <= max_idx { COLS[idx.iter().position(|&i| i >= nf).unwrap_or(0)] } else { COLS[3] };
+            p.errors.push((lno, col, field_count_message(ncols, nf, hint)));
             continue;
         }
         let ean = trim(fields[idx[0]]);
@@ -297,9 +311,10 @@ fn parse_piece(buf: &[u8], idx: [usize; 4]) -> Piece {
             id
         };
         let Some(channel) = parse_channel(ch) else {
-            p.errors.push((lno, "channel", format!("expected L1, L2 or L3, found {:?}", String::from_utf8_lossy(ch))));
+            p.errors.push((lno, "channel", format!("expected L1, L2 or L3, found {}", shown_bytes(ch))));
             continue;
         };
+        p.lower_case += u32::from(ch.first() == Some(&b'l'));
         let volts = match parse_f32(v) {
             Some(x) if (0.0..=1000.0).contains(&x) => x,
             Some(x) => {
@@ -311,7 +326,14 @@ fn parse_piece(buf: &[u8], idx: [usize; 4]) -> Piece {
                 continue;
             }
             None => {
-                p.errors.push((lno, "voltage_v", format!("expected a number, found {:?}", String::from_utf8_lossy(v))));
+                let msg = if v.contains(&b',')
+                    && parse_f32(&v.iter().map(|&c| if c == b',' { b'.' } else { c }).collect::<Vec<u8>>()).is_some()
+                {
+                    format!("expected a number with a decimal point, found {} (decimal comma? use a dot)", shown_bytes(v))
+                } else {
+                    format!("expected a number, found {}", shown_bytes(v))
+                };
+                p.errors.push((lno, "voltage_v", msg));
                 continue;
             }
         };
@@ -418,8 +440,8 @@ impl<'a> Iterator for Lines<'a> {
                 Some(i) if buf[i] == b',' => {
                     if nf < 16 {
                         fields[nf] = &buf[fstart..i];
-                        nf += 1;
                     }
+                    nf += 1;
                     fstart = i + 1;
                 }
                 Some(i) if buf[i] == b'"' => quoted = true,
@@ -429,8 +451,8 @@ impl<'a> Iterator for Lines<'a> {
         };
         if nf < 16 {
             fields[nf] = &buf[fstart..end];
-            nf += 1;
         }
+        nf += 1;
         self.start = end + 1;
         Some((&buf[start..end], (!quoted).then_some((fields, nf))))
     }
@@ -449,11 +471,15 @@ struct Merge {
     values: Vec<Vec<(u32, f32, u32)>>,
     rows_read: usize,
     rejected: usize,
+    decimal_comma: usize,
+    lower_case: usize,
 }
 
 impl Merge {
     fn add(&mut self, p: Piece, first_row: usize, issues: &mut FileIssues, report: &mut ImportReport) {
         self.rows_read += p.data_rows as usize;
+        self.decimal_comma += p.decimal_comma as usize;
+        self.lower_case += p.lower_case as usize;
         self.rejected += p.errors.len();
         for (line, col, msg) in p.errors {
             issues.error(report, first_row + line as usize, Some(col), msg);
@@ -570,8 +596,13 @@ pub fn read_voltage(
         return Ok(None);
     }
     // Header
-    let Some(hend) = buf[..filled].iter().position(|&b| b == b'\n').or((eof && read_err.is_none()).then_some(filled)) else {
-        report.error(&file, Location::File, None, read_err.unwrap_or_else(|| "the header row is longer than 8 MB".into()));
+    let hend = buf[..filled].iter().position(|&b| b == b'\n').or((eof && read_err.is_none()).then_some(filled));
+    let Some(hend) = hend.filter(|&h| h <= MAX_ROW_BYTES) else {
+        let msg = format!(
+            "the header row is longer than {} MB (the limit of a row); expected ean,timestamp,channel,voltage_v",
+            MAX_ROW_BYTES >> 20
+        );
+        report.error(&file, Location::File, None, read_err.unwrap_or(msg));
         return Ok(None);
     };
     let header: Vec<String> =
@@ -580,6 +611,16 @@ pub fn read_voltage(
         return Ok(None);
     };
     let idx = [h.index[0].unwrap_or(0), h.index[1].unwrap_or(1), h.index[2].unwrap_or(2), h.index[3].unwrap_or(3)];
+    if idx.iter().any(|&i| i >= 16) {
+        report.error(
+            &file,
+            Location::File,
+            None,
+            "expected the columns ean, timestamp, channel and voltage_v among the first 16 of the header",
+        );
+        return Ok(None);
+    }
+    let ncols = h.fields;
     let mut consumed = (hend + 1).min(filled);
     let mut issues = FileIssues::new(&file);
     let mut m = Merge {
@@ -592,6 +633,8 @@ pub fn read_voltage(
         values: Vec::new(),
         rows_read: 0,
         rejected: 0,
+        decimal_comma: 0,
+        lower_case: 0,
     };
     let mut next_row = 1usize;
     let mut compressed_seen = 0u64;
@@ -605,11 +648,18 @@ pub fn read_voltage(
         } else {
             match data.iter().rposition(|&b| b == b'\n') {
                 Some(i) => i + 1,
-                None if consumed == 0 => {
-                    // A single line longer than the block: grow.
-                    buf.resize(buf.len() * 2, 0);
-                    fill(&mut buf, &mut filled, &mut eof, &mut read_err, &mut text_bytes);
-                    continue;
+                None if consumed == 0 || data.len() > MAX_ROW_BYTES => {
+                    // No line end in a whole block: a row past the limit. Memory stays at one block.
+                    report.error(
+                        &file,
+                        Location::File,
+                        None,
+                        format!(
+                            "row {next_row} is longer than {} MB (the limit of a row); expected one row per line. The rest of the file is not read",
+                            MAX_ROW_BYTES >> 20
+                        ),
+                    );
+                    return Ok(None);
                 }
                 None => 0,
             }
@@ -622,9 +672,9 @@ pub fn read_voltage(
             let (a, b) = block.split_at(split);
             let t0 = std::time::Instant::now();
             let (pa, pb) = if b.is_empty() {
-                (parse_piece(a, idx), Piece::default())
+                (parse_piece(a, idx, ncols), Piece::default())
             } else {
-                rayon::join(|| parse_piece(a, idx), || parse_piece(b, idx))
+                rayon::join(|| parse_piece(a, idx, ncols), || parse_piece(b, idx, ncols))
             };
             let t1 = std::time::Instant::now();
             let (la, lb) = (pa.lines as usize, pb.lines as usize);
@@ -656,6 +706,10 @@ pub fn read_voltage(
     }
     progress.set(0.9, &format!("arranging {file}"));
     let t0 = std::time::Instant::now();
+    if let Some(msg) = decimal_comma_diagnosis(m.decimal_comma, m.rows_read) {
+        report.error(&file, Location::File, None, msg);
+    }
+    super::measurements::lower_case_channels(report, &file, m.lower_case);
     let built = build_table(m, &file, fi, net, &mut issues, report);
     if prof {
         eprintln!(
@@ -873,6 +927,7 @@ mod tests {
         let p = parse_piece(
             b"871,2025-03-10T14:20:00+01:00,L1,230.1\n\n871,2025-03-10T14:20:00,L1,230\n871,2025-03-10T14:30:00+01:00,L4,230\n",
             [0, 1, 2, 3],
+            4,
         );
         assert_eq!(p.lines, 4);
         assert_eq!(p.data_rows, 3);

@@ -4,7 +4,7 @@
 //! are unambiguous across daylight saving); every file is written atomically.
 
 use super::{DurationBasis, OutageAnalysis};
-use crate::io::atomic::write_atomic;
+use crate::io::atomic::OutputSet;
 use crate::model::Network;
 use crate::model::time::{Timestamp, format_amsterdam};
 use std::io;
@@ -30,8 +30,8 @@ fn min1(s: i64) -> String {
     format!("{:.1}", s as f64 / 60.0)
 }
 
-fn write_csv(path: &Path, header: &[&str], rows: Vec<Vec<String>>) -> io::Result<()> {
-    write_atomic(path, |w| {
+fn stage_csv(set: &mut OutputSet, path: &Path, header: &[&str], rows: Vec<Vec<String>>) -> io::Result<()> {
+    set.write(path, |w| {
         let mut c = csv::Writer::from_writer(w);
         c.write_record(header)?;
         for r in rows {
@@ -42,17 +42,17 @@ fn write_csv(path: &Path, header: &[&str], rows: Vec<Vec<String>>) -> io::Result
     })
 }
 
-/// Writes every file into `dir`; returns the paths written. The localisation
+/// The names of the files [`write_all`] may write (the localisation files only with answers).
+pub fn file_names() -> [&'static str; 6] {
+    [INTERRUPTIONS_CSV, COMPENSATION_CSV, REGISTER_CSV, MISMATCHES_CSV, LOCALISATION_CSV, ASK_NEXT_CSV]
+}
+
+/// Writes every file into `dir` as one unit ([`OutputSet`]): all of them or,
+/// on an error, none; returns the paths written. The localisation
 /// files are only written when there were voltage-presence answers.
 pub fn write_all(a: &OutageAnalysis, net: &Network, dir: &Path) -> io::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir)?;
-    let mut written = Vec::new();
-    let mut put = |name: &str, header: &[&str], rows: Vec<Vec<String>>| -> io::Result<()> {
-        let p = dir.join(name);
-        write_csv(&p, header, rows)?;
-        written.push(p);
-        Ok(())
-    };
+    let mut set = OutputSet::new();
+    let mut put = |name: &str, header: &[&str], rows: Vec<Vec<String>>| stage_csv(&mut set, &dir.join(name), header, rows);
     put(INTERRUPTIONS_CSV, &INTERRUPTION_HEADER, interruption_rows(a, net, false))?;
     put(COMPENSATION_CSV, &INTERRUPTION_HEADER, interruption_rows(a, net, true))?;
     put(REGISTER_CSV, &REGISTER_HEADER, register_rows(a))?;
@@ -61,7 +61,7 @@ pub fn write_all(a: &OutageAnalysis, net: &Network, dir: &Path) -> io::Result<Ve
         put(LOCALISATION_CSV, &LOCALISATION_HEADER, localisation_rows(a, net))?;
         put(ASK_NEXT_CSV, &ASK_HEADER, ask_rows(a))?;
     }
-    Ok(written)
+    set.commit()
 }
 
 pub const INTERRUPTION_HEADER: [&str; 24] = [

@@ -3,20 +3,17 @@
 
 use sha2::{Digest, Sha256};
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-/// Writes `bytes` to `path` atomically: a temp file in the same folder,
-/// flushed to disk, then renamed over the target. A crash leaves either the
-/// old or the new file, never half of one.
+/// Writes `bytes` to `path` atomically as a normal file ([`crate::io::atomic`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    crate::io::atomic::write_bytes(path, crate::io::atomic::Mode::Normal, bytes)
+}
+
+/// Writes a secret (a key) atomically, readable by the owner only from the first byte on.
+pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    crate::io::atomic::write_bytes(path, crate::io::atomic::Mode::Private, bytes)
 }
 
 /// An exclusive advisory lock on `<path>.lock`, held until dropped, so two

@@ -7,7 +7,7 @@
 //! purpose and the period. Never a measured value. File: `read-ledger.jsonl`,
 //! one JSON object per recorded read, rewritten atomically under a lock.
 
-use super::fsutil::{LockGuard, hex, random_key, unhex, write_atomic};
+use super::fsutil::{LockGuard, hex, random_key, unhex, write_atomic, write_private};
 use super::purpose::{DAY_S, Purpose};
 use super::rules::{Period, ReadInfo, Remedy, RuleId, RuleViolation};
 use crate::model::time::{Timestamp, format_amsterdam, to_amsterdam};
@@ -84,7 +84,7 @@ impl ReadLedger {
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let k = random_key();
-                write_atomic(&key_path, hex(&k).as_bytes())?;
+                write_private(&key_path, hex(&k).as_bytes())?;
                 restrict_permissions(&key_path);
                 k
             }

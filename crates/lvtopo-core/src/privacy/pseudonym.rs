@@ -8,7 +8,7 @@
 //! next to a pseudonym identifies the customer anyway, so a CSV with address
 //! columns is refused unless they are dropped ([`PseudonymiseOptions::drop_address`]).
 
-use super::fsutil::{hex, random_key, unhex, write_atomic};
+use super::fsutil::{hex, random_key, unhex, write_atomic, write_private};
 use super::ledger::restrict_permissions;
 use anyhow::Context;
 use hmac::{Hmac, Mac};
@@ -56,7 +56,7 @@ impl PseudonymKey {
             );
         }
         let k = PseudonymKey::generate();
-        write_atomic(path, format!("{}\n", hex(&k.0)).as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+        write_private(path, format!("{}\n", hex(&k.0)).as_bytes()).with_context(|| format!("writing {}", path.display()))?;
         restrict_permissions(path);
         Ok(k)
     }

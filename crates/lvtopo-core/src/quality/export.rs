@@ -7,7 +7,7 @@ use super::compare::{BeforeAfter, GroupComparison};
 use super::events::EventSummary;
 use super::neutral::NeutralHint;
 use super::solar::{PvAnalysis, PvResult, RegisterStatus};
-use crate::io::atomic::write_atomic;
+use crate::io::atomic::{OutputSet, write_atomic};
 use crate::model::Network;
 use crate::model::time::format_amsterdam;
 use std::collections::HashMap;
@@ -82,15 +82,22 @@ fn f(v: Option<f64>, decimals: usize) -> String {
 }
 
 pub fn write_csv(path: &Path, header: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
-    write_atomic(path, |w| {
-        let mut c = csv::Writer::from_writer(w);
-        c.write_record(header)?;
-        for r in rows {
-            c.write_record(r)?;
-        }
-        c.flush()?;
-        Ok(())
-    })
+    write_atomic(path, |w| csv_rows(w, header, rows))
+}
+
+/// Stages a CSV file in `set` (written with the set's other files, or not at all).
+pub fn stage_csv(set: &mut OutputSet, path: &Path, header: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
+    set.write(path, |w| csv_rows(w, header, rows))
+}
+
+fn csv_rows(w: &mut dyn io::Write, header: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
+    let mut c = csv::Writer::from_writer(w);
+    c.write_record(header)?;
+    for r in rows {
+        c.write_record(r)?;
+    }
+    c.flush()?;
+    Ok(())
 }
 
 /// One row per connection with a feed-in row.
@@ -162,12 +169,29 @@ pub fn letter_rows(net: &Network, a: &PvAnalysis, letter: Letter) -> Vec<Vec<Str
 
 /// Writes both letter lists into `dir`; returns (path, rows) of each.
 pub fn write_letters(net: &Network, a: &PvAnalysis, dir: &Path) -> io::Result<Vec<(std::path::PathBuf, usize)>> {
-    std::fs::create_dir_all(dir)?;
+    let mut set = OutputSet::new();
+    let out = stage_letters(&mut set, net, a, dir)?;
+    set.commit()?;
+    Ok(out)
+}
+
+/// The letter lists' paths in `dir`.
+pub fn letter_paths(dir: &Path) -> [std::path::PathBuf; 2] {
+    [Letter::RegisterReminder, Letter::CheckRegistration].map(|l| dir.join(l.file_name()))
+}
+
+/// Stages both letter lists in `set`; returns their paths and row counts.
+pub fn stage_letters(
+    set: &mut OutputSet,
+    net: &Network,
+    a: &PvAnalysis,
+    dir: &Path,
+) -> io::Result<Vec<(std::path::PathBuf, usize)>> {
     let mut out = Vec::new();
     for l in [Letter::RegisterReminder, Letter::CheckRegistration] {
         let rows = letter_rows(net, a, l);
         let p = dir.join(l.file_name());
-        write_csv(&p, &LETTER_HEADER, &rows)?;
+        stage_csv(set, &p, &LETTER_HEADER, &rows)?;
         out.push((p, rows.len()));
     }
     Ok(out)

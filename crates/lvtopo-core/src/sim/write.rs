@@ -58,29 +58,30 @@ pub fn write(out: &SimOutput, dir: &Path, opts: &WriteOptions) -> io::Result<Vec
             // The GeoPackage writer of the session export (rusqlite + GPKG geometry blobs),
             // which writes in the network's CRS.
             let p = dir.join("network.gpkg");
-            let tmp = dir.join(".network.gpkg.lvtopo-tmp");
-            if out.network.source_crs == opts.crs {
-                crate::session::export::gpkg::write_network_gpkg(&tmp, &out.network)?;
+            let net = if out.network.source_crs == opts.crs {
+                std::borrow::Cow::Borrowed(&out.network)
             } else {
                 let mut net = out.network.clone();
                 net.source_crs = opts.crs;
-                crate::session::export::gpkg::write_network_gpkg(&tmp, &net)?;
-            }
+                std::borrow::Cow::Owned(net)
+            };
             // Same seed, same bytes: the layers' last_change is the end of the
             // simulated period instead of the wall clock.
             let stamp = crate::model::time::format_utc(out.measurements.voltage.as_ref().map_or(0, |v| v.grid.end()));
-            let fix = || -> rusqlite::Result<()> {
-                let db = rusqlite::Connection::open(&tmp)?;
-                db.execute(
-                    "UPDATE gpkg_contents SET last_change = ?1, description = 'lvtopo sample network ' || table_name",
-                    [stamp.replace('Z', ".000Z")],
-                )?;
-                // Rewrite the file so no page keeps the old timestamps in its free space.
-                db.execute_batch("VACUUM")?;
-                db.close().map_err(|(_, e)| e)
-            };
-            fix().map_err(|e| io::Error::other(format!("finishing {}: {e}", p.display())))?;
-            std::fs::rename(&tmp, &p)?;
+            crate::io::atomic::write_atomic_via_path(&p, |tmp| -> io::Result<()> {
+                crate::session::export::gpkg::write_network_gpkg_file(tmp, &net, &p)?;
+                let fix = || -> rusqlite::Result<()> {
+                    let db = rusqlite::Connection::open(tmp)?;
+                    db.execute(
+                        "UPDATE gpkg_contents SET last_change = ?1, description = 'lvtopo sample network ' || table_name",
+                        [stamp.replace('Z', ".000Z")],
+                    )?;
+                    // Rewrite the file so no page keeps the old timestamps in its free space.
+                    db.execute_batch("VACUUM")?;
+                    db.close().map_err(|(_, e)| e)
+                };
+                fix().map_err(|e| io::Error::other(format!("finishing {}: {e}", p.display())))
+            })?;
             files.push(p);
         }
     }

@@ -318,11 +318,15 @@ fn write_db(db: &rusqlite::Connection, net: &Network) -> rusqlite::Result<()> {
 
 /// Writes `net` as a GeoPackage at `path` (atomically) in `net.source_crs`.
 pub fn write_network_gpkg(path: &Path, net: &Network) -> io::Result<()> {
-    write_atomic_via_path(path, |tmp| -> io::Result<()> {
-        let db = rusqlite::Connection::open(tmp).map_err(io::Error::other)?;
-        write_db(&db, net).map_err(|e| io::Error::other(format!("writing GeoPackage {}: {e}", path.display())))?;
-        db.close().map_err(|(_, e)| io::Error::other(e))
-    })
+    write_atomic_via_path(path, |tmp| write_network_gpkg_file(tmp, net, path))
+}
+
+/// Writes `net` into the new, empty database file `tmp` that will become `target`
+/// (named in errors); for a caller that renames it into place itself.
+pub fn write_network_gpkg_file(tmp: &Path, net: &Network, target: &Path) -> io::Result<()> {
+    let db = rusqlite::Connection::open(tmp).map_err(io::Error::other)?;
+    write_db(&db, net).map_err(|e| io::Error::other(format!("writing GeoPackage {}: {e}", target.display())))?;
+    db.close().map_err(|(_, e)| io::Error::other(e))
 }
 
 #[cfg(test)]
