@@ -117,6 +117,11 @@ pub fn decide(
     };
     let pk: Vec<f64> = (0..k_h).map(|k| (0..nf).map(|i| post_k[i * k_h + k]).sum()).collect();
     let (fi, f_conf) = argmax(&pf);
+    // A phase without a reference of its own on the feeder (no busbar references, no
+    // meters on its feeder reference) only got the common-mode fit: the data could not
+    // test it, so nothing speaks against it. It keeps the likelihood of the best tested
+    // phase; the probability then says "untested" instead of 1.00 for another phase.
+    let pk = if k_h == 3 { untested_phases_kept(&pk, r.phase_ref_weight.get(argmax(&pf).0), m.gis_phase, opts) } else { pk };
     let (k, k_conf) = argmax(&pk);
     let feeder = m.cands[fi];
     let mut order: Vec<usize> = (0..nf).collect();
@@ -186,6 +191,11 @@ pub fn decide(
                 } else {
                     confident.push(format!("phase {g} -> {p}"));
                 }
+            } else if ref_weight(g) <= 0.0 {
+                weak.push(format!(
+                    "phase {g} could not be tested: it has no reference on {} (too few meters with data on it) and there is no busbar reference",
+                    index.feeders[feeder].id
+                ));
             } else if k_conf < opts.ok_threshold {
                 weak.push(format!("phase {g} only weakly confirmed (p={k_conf:.2})"));
             }
@@ -354,6 +364,25 @@ pub fn shrink_near_station(pf: &[f64], prior: &[f64], dist: &[Option<f64>], leng
         .collect();
     let tot: f64 = w.iter().sum();
     if tot > 0.0 { w.iter().map(|v| v / tot).collect() } else { pf.to_vec() }
+}
+
+/// The phase posterior of a single-phase meter with every phase that had no reference
+/// on the feeder (`ref_weight` 0) given the likelihood of the best phase that had one.
+fn untested_phases_kept(pk: &[f64], ref_weight: Option<&[f64; 3]>, gis: Option<Phase>, opts: &AnalysisOptions) -> Vec<f64> {
+    let Some(w) = ref_weight else { return pk.to_vec() };
+    if pk.len() != 3 || w.iter().all(|&x| x > 0.0) || w.iter().all(|&x| x <= 0.0) {
+        return pk.to_vec();
+    }
+    let prior = |q: usize| match gis {
+        Some(g) if g.index() == q => opts.gis_phase_prior,
+        Some(_) => (1.0 - opts.gis_phase_prior) / 2.0,
+        None => 1.0 / 3.0,
+    };
+    // Best likelihood (posterior / prior) among the tested phases.
+    let best = (0..3).filter(|&q| w[q] > 0.0).map(|q| pk[q] / prior(q)).fold(0.0, f64::max);
+    let v: Vec<f64> = (0..3).map(|q| if w[q] > 0.0 { pk[q] } else { prior(q) * best }).collect();
+    let tot: f64 = v.iter().sum();
+    if tot > 0.0 { v.iter().map(|x| x / tot).collect() } else { pk.to_vec() }
 }
 
 /// `p^(1/t)` renormalised (t = 1: unchanged).

@@ -196,7 +196,11 @@ fn a_phase_change_needs_both_phases_tested_against_real_references() {
     let thin = decided([5.0, 1.0, 5.0]);
     assert_eq!(thin.status, Status::InsufficientData);
     assert!(thin.reason.as_deref().unwrap_or("").contains("rests on fewer than"), "{:?}", thin.reason);
+    // L1, the registered phase, had no reference: the data could not speak against it, so
+    // it keeps the best tested phase's likelihood and its prior wins; the row says why.
     let untested = decided([0.0, 5.0, 5.0]);
     assert_eq!(untested.status, Status::InsufficientData);
+    assert_eq!(untested.inferred_phase, Some(InferredPhase::Single(Phase::L1)));
+    assert!(untested.phase_confidence < 0.99, "{}", untested.phase_confidence);
     assert!(untested.reason.as_deref().unwrap_or("").contains("could not be tested"), "{:?}", untested.reason);
 }
