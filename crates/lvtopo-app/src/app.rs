@@ -420,10 +420,11 @@ impl LvtopoApp {
         use lvtopo_core::analysis::Status;
         let count = |s: Status| r.assignments.iter().filter(|a| a.status == s).count();
         let msg = format!(
-            "Analysis done in {:.1} s: {} confirmed, {} suggestions, {} insufficient data",
+            "Analysis done in {:.1} s: {} confirmed, {} suggestions, {} filled in, {} insufficient data",
             elapsed.as_secs_f64(),
             count(Status::Ok),
             count(Status::SuggestChange),
+            count(Status::FillIn),
             count(Status::InsufficientData)
         );
         if let Some(s) = self.state.session.as_mut() {

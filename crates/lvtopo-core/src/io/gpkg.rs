@@ -656,7 +656,7 @@ pub fn write_network_gpkg(path: &Path, net: &Network, crs: Crs) -> std::io::Resu
                     c.station_id.clone().into(),
                     c.feeder_id.clone().into(),
                     c.cable_id.clone().into(),
-                    c.phase.to_string().into(),
+                    c.phase.map(|p| p.to_string()).into(),
                     opt(c.street.clone()),
                     c.house_number.into(),
                     opt(c.house_number_addition.clone()),
