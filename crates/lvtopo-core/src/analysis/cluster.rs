@@ -92,11 +92,29 @@ fn seed_bucket(engine: &Engine, bucket: &mut [Meter], opts: &AnalysisOptions) ->
         Some((perm, conf)) => (perm, conf, true),
         None => ([Phase::L1, Phase::L2, Phase::L3], 1.0, false),
     };
+    // A feeder whose own anchors name its groups otherwise, and surely, is named by them:
+    // matching a feeder's groups to the station's by correlation can permute them.
+    let mut feeders: Vec<usize> = items.iter().map(|i| i.feeder).collect();
+    feeders.sort_unstable();
+    feeders.dedup();
+    let mut own: Vec<(usize, [Phase; 3], f64)> = Vec::new();
+    for &f in &feeders {
+        let idx: Vec<usize> = (0..items.len()).filter(|&i| items[i].feeder == f).collect();
+        let sub: Vec<&Item> = idx.iter().map(|&i| &items[i]).collect();
+        let sub_group: Vec<usize> = idx.iter().map(|&i| group[i]).collect();
+        if let Some((p, c)) = name_groups_of(bucket, &sub, &sub_group, opts).filter(|x| x.1 >= opts.suggest_threshold) {
+            own.push((f, p, c));
+        }
+    }
     for (it, &g) in items.iter().zip(&group) {
         let m = &mut bucket[it.meter];
         if it.terminal.is_none() && m.gis_phase.is_none() {
-            m.seed_phase = Some(perm[g]);
-            m.fill = Some(PhaseFill { named, naming_confidence: confidence });
+            let (p, named, conf) = match own.iter().find(|o| o.0 == it.feeder) {
+                Some(o) if !named || o.1 != perm => (o.1, true, o.2),
+                _ => (perm, named, confidence),
+            };
+            m.seed_phase = Some(p[g]);
+            m.fill = Some(PhaseFill { named, naming_confidence: conf });
         }
     }
     // Three-phase meters whose phase the GIS does not know either: same naming confidence.
@@ -239,6 +257,11 @@ fn best_permutation(sums: &[Vec<f32>], station: &[Vec<f32>; 3]) -> [usize; 3] {
 /// The naming (station group g -> grid phase perm[g]) with its posterior over the six
 /// namings, from the anchors; `None` when there is no anchor.
 fn name_groups(bucket: &[Meter], items: &[Item], group: &[usize], opts: &AnalysisOptions) -> Option<([Phase; 3], f64)> {
+    let refs: Vec<&Item> = items.iter().collect();
+    name_groups_of(bucket, &refs, group, opts)
+}
+
+fn name_groups_of(bucket: &[Meter], items: &[&Item], group: &[usize], opts: &AnalysisOptions) -> Option<([Phase; 3], f64)> {
     let perms: Vec<[Phase; 3]> = Rotation::all().iter().map(|r| r.0).collect();
     let mut loglik = vec![0f64; perms.len()];
     let mut anchors = 0usize;

@@ -480,11 +480,12 @@ pub fn build_network(raw: RawNetwork, report: &mut ImportReport) -> Network {
             let feeder_id = c.known_text("feeder_id", &mut unknown);
             let cable_id = c.known_text("cable_id", &mut unknown);
             let phase = match c.known_text("phase", &mut unknown).map(|p| p.parse::<PhaseConnection>()) {
+                Some(Ok(p)) => Some(p),
                 Some(Err(e)) => {
                     c.errors.push((Some("phase"), e));
                     None
                 }
-                p => p.map(Result::ok),
+                None => None,
             };
             let street = c.text("street", false);
             let house_number = match as_uint(f.props.get("house_number")) {
@@ -527,8 +528,7 @@ pub fn build_network(raw: RawNetwork, report: &mut ImportReport) -> Network {
             let loc = c.loc();
             let ok = c.finish(report) && !(capacity_given && capacity.is_none());
             count(report, fi, ok);
-            let (true, Some(ean), Some(station_id), Some(phase), Some(meter), Some((pos, service_line))) =
-                (ok, ean, station_id, phase, meter, geom)
+            let (true, Some(ean), Some(station_id), Some(meter), Some((pos, service_line))) = (ok, ean, station_id, meter, geom)
             else {
                 continue;
             };
