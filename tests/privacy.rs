@@ -8,7 +8,7 @@ use lvtopo::privacy::audit::{AuditEvent, Decision};
 use lvtopo::privacy::guard::as_refusal;
 use lvtopo::privacy::purge::{PurgeOptions, purge};
 use lvtopo::privacy::sidecar::{PurposeFile, sidecar_path};
-use lvtopo::privacy::{LoadRequest, Period, PrivacyStore, PseudonymKey, Purpose, RuleId};
+use lvtopo::privacy::{AuditLog, LoadRequest, Period, PrivacyStore, PseudonymKey, Purpose, RuleId, Task};
 use std::path::{Path, PathBuf};
 
 const EANS: [&str; 3] = ["871687400000000019", "871687400000000026", "871687400000000033"];
@@ -290,11 +290,11 @@ fn cli_purpose_flags_refuse_then_trim_with_consent() {
         privacy_dir: Some(work.path().join("privacy")),
         ..Default::default()
     };
-    let err = flags.admit(table.clone(), &path, &[Purpose::GisTopologyCorrection], vec![]).unwrap_err();
+    let err = flags.admit(table.clone(), &path, Task::GisCorrection, vec![]).unwrap_err();
     let text = format!("{err:#}");
     assert!(text.contains("--trim-consent") && text.contains("max-period"), "{text}");
     flags.trim_consent = true;
-    let kept = flags.admit(table, &path, &[Purpose::GisTopologyCorrection], vec![]).unwrap();
+    let kept = flags.admit(table, &path, Task::GisCorrection, vec![]).unwrap();
     assert_eq!(kept.grid.len, 1440);
 }
 
@@ -339,4 +339,117 @@ fn aggregate_cli_on_a_generated_street_shows_only_groups_of_k() {
     assert!(rows >= 7 * 96, "at least one group over the week: {rows}");
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(!text.contains("8716"), "no EAN in an aggregate export");
+}
+
+// ---- The CLI side of each privacy path the app also covers
+// (the app side: `crates/lvtopo-app/src/privacy_actions.rs`, tests).
+
+fn street() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-networks").join("street")
+}
+
+fn lvtopo(privacy: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_lvtopo"))
+        .args(args)
+        .env(lvtopo::privacy::PRIVACY_DIR_ENV, privacy)
+        .output()
+        .unwrap()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn cli_refuses_a_before_read_stated_for_another_purpose() {
+    let work = tempfile::tempdir().unwrap();
+    let (before, after) = (work.path().join("before").join("voltage.csv.gz"), work.path().join("voltage.csv.gz"));
+    std::fs::create_dir_all(before.parent().unwrap()).unwrap();
+    std::fs::copy(street().join("voltage.csv.gz"), &before).unwrap();
+    std::fs::copy(street().join("voltage.csv.gz"), &after).unwrap();
+    state_purpose(&before, Purpose::GisTopologyCorrection);
+    let privacy = work.path().join("privacy");
+    let out = work.path().join("out");
+    let net = street();
+    let args = ["voltage", "--network", s(&net), "--voltage", s(&after), "--before", s(&before), "--out", s(&out)];
+    let o = lvtopo(&privacy, &args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("this task serves"), "{err}");
+    // Both for the intervention, but the same days twice: no day between them.
+    state_purpose(&before, Purpose::InterventionEffect);
+    let o = lvtopo(&privacy, &args);
+    assert!(!o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn cli_letter_lists_are_audited() {
+    let work = tempfile::tempdir().unwrap();
+    let privacy = work.path().join("privacy");
+    let out = work.path().join("pv.csv");
+    let o = lvtopo(
+        &privacy,
+        &[
+            "pv",
+            "--network",
+            s(&street()),
+            "--feed-in",
+            s(&street().join("feed_in.csv.gz")),
+            "--purpose-file",
+            s(&street().join("pv_registration.purpose.json")),
+            "--trim-consent",
+            "--out",
+            s(&out),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let log = AuditLog::open(&privacy).unwrap().entries().unwrap();
+    let letters = log.iter().filter(|e| matches!(&e.event, AuditEvent::Export { what, .. } if what == "pv_letter_list")).count();
+    assert_eq!(letters, 2);
+}
+
+#[test]
+fn cli_refuses_a_group_size_below_five() {
+    let work = tempfile::tempdir().unwrap();
+    let privacy = work.path().join("privacy");
+    assert!(!lvtopo(&privacy, &["privacy", "set-k", "4"]).status.success());
+    assert!(lvtopo(&privacy, &["privacy", "set-k", "12"]).status.success());
+    assert_eq!(PrivacyStore::open(Some(&privacy)).unwrap().min_group_size().unwrap().get(), 12);
+}
+
+#[test]
+fn cli_aggregates_refuse_a_feed_in_read_stated_for_another_purpose() {
+    let work = tempfile::tempdir().unwrap();
+    let privacy = work.path().join("privacy");
+    let out = work.path().join("agg.csv");
+    // The sample's feed-in states the seasonal voltage analysis (uc3) in its purpose file.
+    let o = lvtopo(
+        &privacy,
+        &[
+            "privacy",
+            "aggregate",
+            "--network",
+            s(&street()),
+            "--feed-in",
+            s(&street().join("feed_in.csv.gz")),
+            "--by",
+            "station",
+            "--out",
+            s(&out),
+        ],
+    );
+    assert!(!o.status.success() && !out.exists(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn cli_refuses_an_outage_log_stated_for_another_purpose() {
+    let work = tempfile::tempdir().unwrap();
+    let log = work.path().join("outage_log.csv");
+    std::fs::copy(street().join("outage_log.csv"), &log).unwrap();
+    state_purpose(&log, Purpose::GisTopologyCorrection);
+    let o = lvtopo(
+        &work.path().join("privacy"),
+        &["outage", "--network", s(&street()), "--log", s(&log), "--out", s(&work.path().join("out"))],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("outage_log"), "{err}");
 }

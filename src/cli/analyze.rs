@@ -5,8 +5,7 @@ use anyhow::Context;
 use lvtopo_core::analysis::{self, AnalysisOptions, output};
 use lvtopo_core::io::{ImportReport, load_network, voltage::read_voltage};
 use lvtopo_core::model::{Network, Topology, VoltageTable};
-use lvtopo_core::privacy::Purpose;
-use lvtopo_core::privacy::sidecar::sidecar_path;
+use lvtopo_core::privacy::Task;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -140,17 +139,6 @@ fn load(args: &Args, bar: &Bar) -> anyhow::Result<Option<(Network, Topology, Vol
     let Some(voltage) = voltage else {
         anyhow::bail!("{}: no voltage series read", args.voltage.display());
     };
-    let voltage =
-        gis_purpose(&args.purpose, &args.voltage).admit(voltage, &args.voltage, &[Purpose::GisTopologyCorrection], vec![])?;
+    let voltage = args.purpose.admit(voltage, &args.voltage, Task::GisCorrection, vec![])?;
     Ok(Some((net, loaded.topology, voltage, report)))
-}
-
-/// The purpose arguments with GIS topology correction filled in when nothing states a
-/// purpose: running `analyze` on a read is itself the statement that the read serves it.
-fn gis_purpose(p: &PurposeArgs, voltage: &std::path::Path) -> PurposeArgs {
-    let mut p = p.clone();
-    if p.purpose.is_none() && p.purpose_file.is_none() && !sidecar_path(voltage).exists() {
-        p.purpose = Some(Purpose::GisTopologyCorrection);
-    }
-    p
 }

@@ -9,6 +9,7 @@ use lvtopo_core::io::{ImportReport, Severity};
 use lvtopo_core::model::Measurements;
 use lvtopo_core::model::time::format_amsterdam;
 use lvtopo_core::outage::{OutageOptions, analyse, export};
+use lvtopo_core::privacy::{Period, Task};
 use lvtopo_core::progress::NoProgress;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,47 +41,20 @@ pub struct Args {
     pub purpose: crate::cli::privacy::PurposeArgs,
 }
 
-/// Admits the meters' outage log read from `path` for compensation or the interruption
-/// register (what this command computes from it): its purpose file, or `--purpose` when
-/// that is one of these two, otherwise compensation.
-fn admit_outage_log(
-    args: &Args,
-    path: &std::path::Path,
-    log: Vec<lvtopo_core::model::OutageRecord>,
-) -> anyhow::Result<Vec<lvtopo_core::model::OutageRecord>> {
-    use lvtopo_core::privacy::Purpose;
-    const FOR_LOG: [Purpose; 2] = [Purpose::Compensation, Purpose::InterruptionRegister];
-    let mut purpose = args.purpose.clone();
-    let has_sidecar = lvtopo_core::privacy::sidecar::sidecar_path(path).is_file();
-    if purpose.purpose_file.is_none() {
-        if has_sidecar {
-            purpose.purpose = None; // `--purpose` names the presence answers' purpose
-        } else if !purpose.purpose.is_some_and(|p| FOR_LOG.contains(&p)) {
-            purpose.purpose = Some(Purpose::Compensation);
-        }
-    }
-    purpose.admit(log, path, &FOR_LOG, Vec::new())
-}
-
-/// Admits the presence answers read from `path` (or refuses them, naming the rule).
+/// Admits the presence answers read from `path` for fault localisation, inside the
+/// outage windows of the incidents and the meters' logs (or refuses them, naming the rule).
 fn admit_presence(
     args: &Args,
     path: &std::path::Path,
     answers: Vec<lvtopo_core::model::PresenceAnswer>,
     m: &Measurements,
 ) -> anyhow::Result<Vec<lvtopo_core::model::PresenceAnswer>> {
-    use lvtopo_core::privacy::{Period, Purpose};
-    let mut purpose = args.purpose.clone();
-    let has_sidecar = lvtopo_core::privacy::sidecar::sidecar_path(path).is_file();
-    if purpose.purpose.is_none() && purpose.purpose_file.is_none() && !has_sidecar {
-        purpose.purpose = Some(Purpose::FaultLocalisation);
-    }
     let windows: Vec<Period> = lvtopo_core::outage::outage_windows(m, OutageOptions::default().merge_gap_s)
         .into_iter()
         .map(|(s, e)| Period::new(s, e))
         .collect();
     let n = answers.len();
-    let kept = purpose.admit(answers, path, &[Purpose::FaultLocalisation], windows)?;
+    let kept = args.purpose.admit_with(answers, path, Task::FaultLocalisation, true, windows)?.data;
     if kept.len() < n {
         eprintln!("privacy: {}: {} of {n} answer(s) kept (inside an outage window)", path.display(), kept.len());
     }
@@ -109,7 +83,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if file_errors {
         anyhow::bail!("an input file could not be read (see the report above)");
     }
-    m.outage_log = admit_outage_log(&args, &args.log, std::mem::take(&mut m.outage_log))?;
+    // One `--purpose` for both inputs: it names the purpose of the one whose kind it may use.
+    m.outage_log = args.purpose.admit_with(std::mem::take(&mut m.outage_log), &args.log, Task::Outage, true, vec![])?.data;
     if let Some((p, answers)) = presence {
         m.presence = admit_presence(&args, p, answers, &m)?;
     }

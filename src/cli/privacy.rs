@@ -1,12 +1,12 @@
 //! `lvtopo privacy`: the rules, purge, audit log, pseudonymised exports.
 
-use anyhow::Context;
-use lvtopo_core::privacy::aggregate::{AreaLevel, MinGroupSize, aggregate_feed_in};
-use lvtopo_core::privacy::ev::EvDetection;
+use lvtopo_core::privacy::admission::{self, Admission, Refused, Request, Task};
+use lvtopo_core::privacy::aggregate::{AreaLevel, MinGroupSize};
+use lvtopo_core::privacy::exports;
 use lvtopo_core::privacy::pseudonym::{PseudonymKey, PseudonymiseOptions, pseudonymise_csv_file};
 use lvtopo_core::privacy::purge::{PurgeOptions, purge};
-use lvtopo_core::privacy::{PrivacyStore, Purpose, fsutil};
-use std::path::PathBuf;
+use lvtopo_core::privacy::{Period, PrivacyRead, PrivacyStore, Purpose};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
@@ -185,7 +185,7 @@ fn run_audit(store: &PrivacyStore, a: AuditArgs) -> anyhow::Result<ExitCode> {
     let log = store.audit()?;
     let verified = log.verify();
     if let Some(out) = &a.export {
-        let n = log.export(out)?;
+        let n = exports::export_audit_log(store, out)?;
         println!("{n} entr(y/ies) written to {}", out.display());
     } else {
         let entries = log.entries()?;
@@ -226,18 +226,10 @@ fn run_aggregate(store: &PrivacyStore, a: AggregateArgs) -> anyhow::Result<ExitC
     let Some(feed_in) = feed_in else {
         anyhow::bail!("{}: no feed-in data could be read", a.feed_in.display());
     };
-    let req = lvtopo_core::privacy::LoadRequest {
-        source: Some(&a.feed_in),
-        purpose: Some(a.purpose),
-        accepted: &[Purpose::LoadAggregates, Purpose::EvChargingAggregates, Purpose::ResearchAggregates],
-        ..Default::default()
-    };
-    let admitted = store.admit(feed_in, &req)?;
-    let agg = aggregate_feed_in(&loaded.network, &admitted.data, a.by, k, &EvDetection::default());
-    let bytes = agg.to_csv()?;
-    fsutil::write_atomic(&a.out, &bytes).with_context(|| format!("writing {}", a.out.display()))?;
-    let what = format!("aggregates_by_{}", format!("{:?}", a.by).to_lowercase());
-    store.record_export(&a.out, &what, None, agg.series.len() * agg.grid.len)?;
+    let flags = PurposeArgs { purpose: Some(a.purpose), privacy_dir: Some(store.dir().to_path_buf()), ..Default::default() };
+    let admitted = flags.admit(feed_in, &a.feed_in, Task::Aggregates, vec![])?;
+    let agg = exports::aggregates(&loaded.network, &admitted, None, a.by, k)?;
+    exports::write_aggregates(store, &agg, a.by, &a.out)?;
     print!("{}", agg.summary());
     println!("written to {}", a.out.display());
     Ok(ExitCode::SUCCESS)
@@ -272,42 +264,81 @@ impl PurposeArgs {
         PrivacyStore::open(self.privacy_dir.as_deref())
     }
 
-    /// Checks a read loaded from `source` for one of the `accepted` purposes; returns the
-    /// data to use (trimmed when the user consented) or the refusal naming the rule.
-    pub fn admit<T: lvtopo_core::privacy::PrivacyRead>(
-        &self,
-        data: T,
-        source: &std::path::Path,
-        accepted: &[Purpose],
-        outage_windows: Vec<lvtopo_core::privacy::Period>,
-    ) -> anyhow::Result<T> {
-        let req = lvtopo_core::privacy::LoadRequest {
+    /// The admission request for a read loaded from `source` for `task`.
+    /// `shared`: this command's one `--purpose` covers inputs of several kinds.
+    pub fn request<'a>(&'a self, source: &'a Path, task: Task, shared: bool, windows: Vec<Period>) -> Request<'a> {
+        Request {
+            task,
             source: Some(source),
-            purpose: self.purpose,
+            stated: self.purpose,
+            shared_statement: shared,
             purpose_file: self.purpose_file.as_deref(),
-            accepted,
             consent_trim: self.trim_consent,
-            outage_windows,
+            outage_windows: windows,
             justification: self.justification.clone(),
-        };
-        match self.store()?.admit(data, &req) {
-            Ok(a) => {
-                for r in &a.approval.remedies_applied {
-                    eprintln!("privacy: {}: with your consent: {r}", source.display());
-                }
-                Ok(a.data)
-            }
-            Err(e) => {
-                if lvtopo_core::privacy::guard::as_refusal(&e).is_some_and(|r| r.remediable()) && !self.trim_consent {
-                    return Err(e.context("rerun with --trim-consent to keep only the allowed part"));
-                }
-                Err(e)
-            }
         }
     }
 
+    /// Checks a read loaded from `source` for `task` (see [`admission::admit`]); returns the
+    /// data to use (trimmed when the user consented) or the refusal naming the rule.
+    pub fn admit<T: PrivacyRead>(&self, data: T, source: &Path, task: Task, windows: Vec<Period>) -> anyhow::Result<T> {
+        self.admit_with(data, source, task, false, windows).map(|a| a.data)
+    }
+
+    /// [`Self::admit`] with the whole admission; `shared` as in [`Self::request`].
+    pub fn admit_with<T: PrivacyRead>(
+        &self,
+        data: T,
+        source: &Path,
+        task: Task,
+        shared: bool,
+        windows: Vec<Period>,
+    ) -> anyhow::Result<Admission<T>> {
+        let a = admission::admit(&self.store()?, data, &self.request(source, task, shared, windows))
+            .map_err(|r| self.refusal_error(r))?;
+        self.note(&a);
+        Ok(a)
+    }
+
+    /// Use case 5: `before` and `after` both admitted for the intervention, then the gap checked.
+    pub fn admit_before_after<T: PrivacyRead>(
+        &self,
+        before: (T, &Path),
+        after: (T, &Path),
+        shared: bool,
+    ) -> anyhow::Result<(T, T)> {
+        let (rb, ra) =
+            (self.request(before.1, Task::BeforeAfter, shared, vec![]), self.request(after.1, Task::BeforeAfter, shared, vec![]));
+        let (b, a) =
+            admission::admit_before_after(&self.store()?, before.0, after.0, &rb, &ra).map_err(|r| self.refusal_error(r))?;
+        self.note(&b);
+        self.note(&a);
+        Ok((b.data, a.data))
+    }
+
+    /// Prints what the user should know of an admitted read.
+    fn note<T>(&self, a: &Admission<T>) {
+        let r = &a.record;
+        if r.implied
+            && let Some(p) = r.purpose
+        {
+            eprintln!("privacy: {}: no purpose stated; this command serves {p}", r.path.display());
+        }
+        for m in &a.approval.remedies_applied {
+            eprintln!("privacy: {}: with your consent: {m}", r.path.display());
+        }
+    }
+
+    /// The error of a refusal (still a [`lvtopo_core::privacy::Refusal`] inside), with the remedy's flag.
+    fn refusal_error(&self, r: Refused) -> anyhow::Error {
+        if r.record.remediable && !self.trim_consent {
+            return r.error.context("rerun with --trim-consent to keep only the allowed part");
+        }
+        r.error
+    }
+
     /// Records a file this command wrote in the audit log.
-    pub fn record_export(&self, file: &std::path::Path, what: &str, rows: usize) -> anyhow::Result<()> {
+    pub fn record_export(&self, file: &Path, what: &str, rows: usize) -> anyhow::Result<()> {
         self.store()?.record_export(file, what, None, rows)
     }
 }

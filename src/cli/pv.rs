@@ -2,10 +2,10 @@
 //! registered per connection (use case 6), and the two letter lists (reminder
 //! to register; request to check the registration) next to `pv.csv`.
 
-use super::voltage::{fail_on_file_errors, load, with_command_purpose};
+use super::voltage::{fail_on_file_errors, load};
 use lvtopo_core::io::ImportReport;
 use lvtopo_core::io::measurements::read_feed_in;
-use lvtopo_core::privacy::Purpose;
+use lvtopo_core::privacy::Task;
 use lvtopo_core::quality::export::{PV_CSV_HEADER, pv_rows, write_csv, write_letters};
 use lvtopo_core::quality::solar::{self, RegisterStatus, SolarSettings};
 use std::path::PathBuf;
@@ -39,8 +39,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let Some(feed) = feed else {
         anyhow::bail!("{}: no feed-in rows could be read", args.feed_in.display());
     };
-    let purpose = with_command_purpose(&args.purpose, &args.feed_in, Purpose::PvRegistration);
-    let feed = purpose.admit(feed, &args.feed_in, &[Purpose::PvRegistration], vec![])?;
+    let purpose = &args.purpose;
+    let feed = purpose.admit(feed, &args.feed_in, Task::PvRegistration, vec![])?;
 
     let settings = SolarSettings { deviation_factor: args.deviation_factor, ..SolarSettings::default() };
     let a = solar::analyse(&net, &feed, &settings);

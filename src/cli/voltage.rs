@@ -15,8 +15,7 @@ use lvtopo_core::io::network::load_network;
 use lvtopo_core::io::voltage::read_voltage;
 use lvtopo_core::io::{ImportReport, Location, Severity};
 use lvtopo_core::model::{Network, VoltageTable};
-use lvtopo_core::privacy::sidecar::sidecar_path;
-use lvtopo_core::privacy::{LoadRequest, Purpose};
+use lvtopo_core::privacy::Task;
 use lvtopo_core::progress::NoProgress;
 use lvtopo_core::quality::export::{CONNECTION_HEADER, FEEDER_HEADER, VoltageResults, connection_rows, feeder_rows, write_csv};
 use lvtopo_core::quality::{Operator, VoltageSettings, band, compare, events, neutral};
@@ -74,36 +73,6 @@ pub(crate) fn fail_on_file_errors(report: &ImportReport) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The purpose options for one read: running this command states its purpose,
-/// so a read without `--purpose` (or one made for another of its inputs) and
-/// without a purpose file is taken to serve `implied`. A purpose file next to
-/// the read still decides, and must agree.
-pub(crate) fn with_command_purpose(
-    args: &crate::cli::privacy::PurposeArgs,
-    source: &Path,
-    implied: Purpose,
-) -> crate::cli::privacy::PurposeArgs {
-    with_purposes(args, source, &[implied])
-}
-
-fn with_purposes(
-    args: &crate::cli::privacy::PurposeArgs,
-    source: &Path,
-    accepted: &[Purpose],
-) -> crate::cli::privacy::PurposeArgs {
-    let mut a = args.clone();
-    let has_file = args.purpose_file.is_some() || sidecar_path(source).exists();
-    a.purpose = match args.purpose {
-        Some(p) if accepted.contains(&p) => Some(p),
-        _ if has_file => None,
-        _ => Some(accepted[0]),
-    };
-    if a.purpose.is_some() && args.purpose.is_none() {
-        eprintln!("privacy: {}: no purpose stated; this command serves {}", source.display(), accepted[0]);
-    }
-    a
-}
-
 fn read_volt(path: &Path, net: &Network, report: &mut ImportReport) -> anyhow::Result<VoltageTable> {
     let v = read_voltage(path, Some(net), report, &NoProgress)?;
     fail_on_file_errors(report)?;
@@ -133,8 +102,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(p) = &args.events {
         let reads = read_voltage_events(p, Some(&net), &mut report);
         fail_on_file_errors(&report)?;
-        let pa = with_command_purpose(&args.purpose, p, Purpose::VoltageQualityEvents);
-        let reads = pa.admit(reads, p, &[Purpose::VoltageQualityEvents], vec![])?;
+        let reads = args.purpose.admit_with(reads, p, Task::VoltageEvents, true, vec![])?.data;
         let Some(span) = events::read_span(&reads) else {
             anyhow::bail!("{}: no counter reads", p.display());
         };
@@ -160,38 +128,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         let volt = if let Some(bp) = &args.before {
             let before = read_volt(bp, &net, &mut report)?;
-            let store = pa.store()?;
-            let ip = [Purpose::InterventionEffect];
-            let (pb, pv) = (with_purposes(&pa, bp, &ip), with_purposes(&pa, vp, &ip));
-            fn req<'a>(p: &'a crate::cli::privacy::PurposeArgs, src: &'a Path, ip: &'a [Purpose]) -> LoadRequest<'a> {
-                LoadRequest {
-                    source: Some(src),
-                    purpose: p.purpose,
-                    purpose_file: p.purpose_file.as_deref(),
-                    accepted: ip,
-                    consent_trim: p.trim_consent,
-                    outage_windows: vec![],
-                    justification: p.justification.clone(),
-                }
-            }
-            let (b, a) = store.admit_before_after(before, volt, &req(&pb, bp, &ip), &req(&pv, vp, &ip))?;
-            for r in b.approval.remedies_applied.iter().chain(&a.approval.remedies_applied) {
-                eprintln!("privacy: with your consent: {r}");
-            }
-            let r = compare::before_after(&net, &b.data, &a.data, &settings).map_err(|e| anyhow::anyhow!(e))?;
-            ba = Some(r);
-            a.data
+            let (b, a) = pa.admit_before_after((before, bp), (volt, vp), true)?;
+            ba = Some(compare::before_after(&net, &b, &a, &settings).map_err(|e| anyhow::anyhow!(e))?);
+            a
         } else {
-            let accepted = [Purpose::SeasonalVoltageAnalysis, Purpose::UnsafeSituations];
-            with_purposes(&pa, vp, &accepted).admit(volt, vp, &accepted, vec![])?
+            pa.admit_with(volt, vp, Task::VoltageQuality, true, vec![])?.data
         };
         let feed = match &args.feed_in {
             Some(fp) => {
                 let f = read_feed_in(fp, Some(&net), &mut report);
                 fail_on_file_errors(&report)?;
-                let accepted = [Purpose::SeasonalVoltageAnalysis, Purpose::UnsafeSituations];
                 match f {
-                    Some(f) => Some(with_purposes(&pa, fp, &accepted).admit(f, fp, &accepted, vec![])?),
+                    Some(f) => Some(pa.admit_with(f, fp, Task::VoltageQuality, true, vec![])?.data),
                     None => anyhow::bail!("{}: no feed-in rows could be read", fp.display()),
                 }
             }

@@ -32,8 +32,12 @@ pub struct AppOptions {
     pub start: StartWith,
     /// Fetch background tiles (off in tests and snapshots).
     pub tiles: bool,
-    /// Show native file dialogs; without them, exports go to `AppState::export_dir`.
+    /// Show file dialogs; without them (tests), exports go to `AppState::export_dir`.
     pub dialogs: bool,
+    /// Try the native dialog first (the in-app one when there is none).
+    pub native_dialogs: bool,
+    /// Ask the reviewer's name before the first decision or export (once; remembered).
+    pub ask_reviewer: bool,
     /// Where recent files are remembered; `None` remembers nothing.
     pub settings_dir: Option<PathBuf>,
     /// Where review sessions are autosaved; `None` = beside the network file.
@@ -43,12 +47,28 @@ pub struct AppOptions {
 impl AppOptions {
     /// The desktop app.
     pub fn desktop(start: StartWith) -> AppOptions {
-        AppOptions { start, tiles: true, dialogs: true, settings_dir: super::settings::config_dir(), session_dir: None }
+        AppOptions {
+            start,
+            tiles: true,
+            dialogs: true,
+            native_dialogs: true,
+            ask_reviewer: true,
+            settings_dir: super::settings::config_dir(),
+            session_dir: None,
+        }
     }
     /// Tests and benchmarks: no network, no dialogs, nothing written outside the test.
     pub fn headless() -> AppOptions {
         let session_dir = std::env::temp_dir().join(format!("lvtopo-headless-{}", std::process::id()));
-        AppOptions { start: StartWith::Nothing, tiles: false, dialogs: false, settings_dir: None, session_dir: Some(session_dir) }
+        AppOptions {
+            start: StartWith::Nothing,
+            tiles: false,
+            dialogs: false,
+            native_dialogs: false,
+            ask_reviewer: false,
+            settings_dir: None,
+            session_dir: Some(session_dir),
+        }
     }
 }
 
@@ -71,6 +91,14 @@ pub struct LvtopoApp {
     pub(super) pending_measurements: Vec<PathBuf>,
     pub(super) analysis_job: Option<AnalysisJob>,
     pub(super) palette: Option<super::chrome::Palette>,
+    /// The in-app file dialog while it is open.
+    pub file_dialog: Option<super::files::InAppDialog>,
+    /// The native dialog answered "nothing" at once: there is none on this machine.
+    pub(super) native_dialog_missing: bool,
+    /// A question before a command runs (see `checks`).
+    pub confirmation: Option<super::checks::Confirmation>,
+    /// The reviewer's name being asked.
+    pub reviewer_prompt: Option<super::system::ReviewerPrompt>,
     pub(super) ctx: Option<egui::Context>,
     started: bool,
     /// Seconds from construction to the first frame with the network drawn.
@@ -94,7 +122,7 @@ impl LvtopoApp {
         open.insert(panel_ids::LAYERS);
         let mut state = AppState::default();
         if let Some(dir) = &options.settings_dir {
-            state.recent = super::settings::load_recent(dir);
+            state.settings = super::settings::load(dir);
         }
         if !options.tiles {
             state.basemap = super::map::tiles::Basemap::None;
@@ -115,6 +143,10 @@ impl LvtopoApp {
             pending_measurements: Vec::new(),
             analysis_job: None,
             palette: None,
+            file_dialog: None,
+            native_dialog_missing: false,
+            reviewer_prompt: None,
+            confirmation: None,
             ctx: None,
             started: false,
             time_to_map: None,
@@ -183,12 +215,15 @@ impl LvtopoApp {
         super::chrome::drop_hint(ui);
         super::chrome::palette(self, ui, &mut commands);
         super::chrome::restore_question(self, ui, &mut commands);
+        super::chrome::reviewer_prompt(self, ui, &mut commands);
+        super::chrome::confirmation(self, ui, &mut commands);
+        super::chrome::file_dialog(self, ui, &mut commands);
         for c in commands.take() {
-            self.apply(c);
+            self.run(c);
         }
         // Commands pushed while applying (e.g. zoom after select) run now too.
         for c in std::mem::take(&mut self.commands).take() {
-            self.apply(c);
+            self.run(c);
         }
     }
 
@@ -207,12 +242,10 @@ impl LvtopoApp {
                 self.commands.push(cmd);
             }
         }
-        if !typing && ui.input(|i| i.key_pressed(egui::Key::Escape)) {
-            if self.state.picking_cable_for.is_some() {
-                self.commands.push(UiCommand::CancelPick);
-            } else if self.palette.is_none() {
-                self.commands.push(UiCommand::ClearSelection);
-            }
+        // Escape cancels what is under way (picking a cable); it never throws away
+        // a selection the user built (Edit > Clear selection does that).
+        if !typing && ui.input(|i| i.key_pressed(egui::Key::Escape)) && self.state.picking_cable_for.is_some() {
+            self.commands.push(UiCommand::CancelPick);
         }
     }
 
@@ -405,6 +438,10 @@ impl LvtopoApp {
                 RestoreOutcome::NoSavedSession { .. } => {}
             }
         }
+        let mut session = session;
+        if let Some(name) = &self.state.settings.reviewer {
+            session.set_user(name.clone());
+        }
         self.state.session = Some(session);
         self.state.review_generation += 1;
         self.state.dataset = Some(ds);
@@ -419,18 +456,23 @@ impl LvtopoApp {
     pub(super) fn install_analysis(&mut self, r: AnalysisResult, elapsed: Duration) {
         use lvtopo_core::analysis::Status;
         let count = |s: Status| r.assignments.iter().filter(|a| a.status == s).count();
+        // The suggestion count is the review's (one per changed field), as in the
+        // review table and the status bar; connections are counted apart.
+        let mut suggestions = 0;
+        if let Some(s) = self.state.session.as_mut() {
+            s.set_analysis(r.clone());
+            suggestions = s.counts().total;
+            self.state.review_generation += 1;
+        }
         let msg = format!(
-            "Analysis done in {:.1} s: {} confirmed, {} suggestions, {} filled in, {} insufficient data",
+            "Analysis done in {:.1} s: {} confirmed, {} suggestion(s) on {} connection(s), {} filled in, {} insufficient data",
             elapsed.as_secs_f64(),
             count(Status::Ok),
+            suggestions,
             count(Status::SuggestChange),
             count(Status::FillIn),
             count(Status::InsufficientData)
         );
-        if let Some(s) = self.state.session.as_mut() {
-            s.set_analysis(r.clone());
-            self.state.review_generation += 1;
-        }
         self.state.analysis = Some(std::sync::Arc::new(r));
         self.state.set_message(msg);
     }

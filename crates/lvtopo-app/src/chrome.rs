@@ -2,7 +2,8 @@
 //! palette and the drop-files hint.
 
 use super::app::LvtopoApp;
-use super::command::{CommandQueue, ExportKind, UiCommand};
+use super::command::{Command, CommandQueue, ExportKind, SystemCommand, UiCommand};
+use super::files::InAppAnswer;
 use super::map::tiles::TileHealth;
 use super::view::Placement;
 
@@ -14,17 +15,17 @@ pub fn menu_bar(app: &mut LvtopoApp, ui: &mut egui::Ui, q: &mut CommandQueue) {
                 q.menu_item(ui, UiCommand::OpenFolder);
                 q.menu_item(ui, UiCommand::OpenSample);
                 ui.menu_button("Open recent", |ui| {
-                    if app.state.recent.is_empty() {
+                    if app.state.settings.recent.is_empty() {
                         ui.weak("Nothing opened yet");
                     }
-                    for p in &app.state.recent {
+                    for p in &app.state.settings.recent {
                         if ui.button(p.display().to_string()).clicked() {
                             q.push(UiCommand::OpenPaths(vec![p.clone()]));
                             ui.close();
                         }
                     }
                     ui.separator();
-                    q.menu_item_enabled(ui, UiCommand::ClearRecent, !app.state.recent.is_empty());
+                    q.menu_item_enabled(ui, UiCommand::ClearRecent, !app.state.settings.recent.is_empty());
                 });
                 ui.separator();
                 ui.menu_button("Export", |ui| {
@@ -34,6 +35,18 @@ pub fn menu_bar(app: &mut LvtopoApp, ui: &mut egui::Ui, q: &mut CommandQueue) {
                     }
                     ui.separator();
                     q.menu_item_enabled(ui, UiCommand::ExportAll, open);
+                    ui.separator();
+                    let mut only = app.state.settings.export_only_changed;
+                    if ui
+                        .checkbox(&mut only, "Only changed features")
+                        .on_hover_text("GeoPackage and GeoJSON: write only the connections the review changed or filled in")
+                        .clicked()
+                    {
+                        q.push(SystemCommand::SetExportOnlyChanged(only));
+                    }
+                    let who = app.state.settings.reviewer.as_deref().unwrap_or("not set yet");
+                    ui.weak(format!("Reviewer: {who}"));
+                    q.menu_item(ui, UiCommand::AskReviewer);
                 });
                 ui.separator();
                 q.menu_item(ui, UiCommand::Quit);
@@ -252,4 +265,97 @@ pub fn drop_hint(ui: &egui::Ui) {
         egui::FontId::proportional(20.0),
         egui::Color32::WHITE,
     );
+}
+
+/// Asks the reviewer's name once; it goes with every decision and export.
+pub fn reviewer_prompt(app: &mut LvtopoApp, ui: &mut egui::Ui, q: &mut CommandQueue) {
+    let Some(p) = app.reviewer_prompt.as_mut() else { return };
+    let mut done: Option<bool> = None;
+    egui::Modal::new(egui::Id::unique("reviewer-prompt")).show(ui.ctx(), |ui| {
+        ui.set_max_width(460.0);
+        ui.heading("Who is reviewing?");
+        ui.label("Your name is written with every decision, into corrections.csv and into the exported layers (lvtopo_reviewer). It is asked once and remembered.");
+        let r = ui.add(egui::TextEdit::singleline(&mut p.name).hint_text("Name").desired_width(f32::INFINITY));
+        if !r.has_focus() && !r.lost_focus() {
+            r.request_focus();
+        }
+        let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        ui.horizontal(|ui| {
+            let ok = ui.add_enabled(!p.name.trim().is_empty(), egui::Button::new("Use this name"));
+            if ok.clicked() || (enter && !p.name.trim().is_empty()) {
+                done = Some(true);
+            }
+            if ui.button("Cancel").clicked() {
+                done = Some(false);
+            }
+        });
+    });
+    match done {
+        Some(true) => {
+            let p = app.reviewer_prompt.take().expect("shown above");
+            q.push(SystemCommand::SetReviewer(p.name));
+            for c in p.then {
+                q.push(c);
+            }
+        }
+        Some(false) => {
+            let p = app.reviewer_prompt.take().expect("shown above");
+            if !p.then.is_empty() {
+                app.state.set_message("Not done: decisions and exports need the reviewer's name");
+            }
+        }
+        None => {}
+    }
+}
+
+/// The in-app file dialog (when the machine has no native one).
+pub fn file_dialog(app: &mut LvtopoApp, ui: &mut egui::Ui, q: &mut CommandQueue) {
+    let Some(d) = app.file_dialog.as_mut() else { return };
+    match d.show(ui.ctx()) {
+        InAppAnswer::Open => {}
+        InAppAnswer::Picked(paths) => {
+            let purpose = app.file_dialog.take().expect("shown above").purpose;
+            q.push(Command::System(SystemCommand::PathsChosen { purpose, paths }));
+        }
+        InAppAnswer::Cancelled => {
+            let purpose = app.file_dialog.take().expect("shown above").purpose;
+            q.push(SystemCommand::DialogCancelled(purpose));
+        }
+    }
+}
+
+/// Asks before a bulk decision or an edit against the evidence; a reason, when asked, is required.
+pub fn confirmation(app: &mut LvtopoApp, ui: &mut egui::Ui, q: &mut CommandQueue) {
+    let Some(c) = app.confirmation.as_mut() else { return };
+    let mut done: Option<bool> = None;
+    let modal = egui::Modal::new(egui::Id::unique("confirmation")).show(ui.ctx(), |ui| {
+        ui.set_max_width(480.0);
+        ui.heading(&c.title);
+        ui.label(&c.text);
+        if let Some(reason) = c.reason.as_mut() {
+            ui.add(
+                egui::TextEdit::singleline(reason).hint_text("Reason (goes into the change log)").desired_width(f32::INFINITY),
+            );
+        }
+        let ready = c.reason.as_ref().is_none_or(|r| !r.trim().is_empty());
+        ui.horizontal(|ui| {
+            if ui.add_enabled(ready, egui::Button::new(&c.confirm)).clicked() {
+                done = Some(true);
+            }
+            if ui.button("Cancel").clicked() {
+                done = Some(false);
+            }
+        });
+    });
+    if modal.should_close() && done.is_none() {
+        done = Some(false);
+    }
+    match done {
+        Some(true) => q.push(app.confirmation.take().expect("shown above").into_command()),
+        Some(false) => {
+            app.confirmation = None;
+            app.state.set_message("Cancelled: nothing changed");
+        }
+        None => {}
+    }
 }

@@ -75,6 +75,8 @@ pub enum UiCommand {
     OpenSample,
     ClearRecent,
     Export(ExportKind),
+    /// Ask (again) for the reviewer's name written with decisions and exports.
+    AskReviewer,
     Quit,
     // ---- analysis
     RunAnalysis,
@@ -134,6 +136,8 @@ pub enum UiCommand {
     CancelPurposeQuestion,
     /// After a purge: drop the raw meter reads held in memory too (derived results stay).
     ForgetRawReads,
+    /// A privacy setting, export or purge (through `lvtopo_core::privacy`, audited).
+    Privacy(crate::privacy_actions::PrivacyAction),
 }
 
 impl UiCommand {
@@ -154,6 +158,7 @@ impl UiCommand {
         ];
         v.extend(ExportKind::ALL.map(UiCommand::Export));
         v.push(UiCommand::ExportAll);
+        v.push(UiCommand::AskReviewer);
         v.push(UiCommand::ClearRecent);
         v.push(UiCommand::Quit);
         v
@@ -170,6 +175,7 @@ impl UiCommand {
             },
             OpenSample => "Open the sample network".into(),
             ClearRecent => "Clear recent files".into(),
+            AskReviewer => "Reviewer's name…".into(),
             Export(k) => format!("Export {}", k.label()),
             Quit => "Quit".into(),
             RunAnalysis => "Run analysis".into(),
@@ -203,6 +209,7 @@ impl UiCommand {
             LoadWithPurposes(_, p) => format!("Read {} measurement file(s) for the purposes chosen", p.len()),
             CancelPurposeQuestion => "Do not read the measurement files".into(),
             ForgetRawReads => "Drop the purged meter reads from memory".into(),
+            Privacy(a) => a.label(),
         }
     }
 
@@ -213,6 +220,7 @@ impl UiCommand {
             OpenFolder => "Open a folder with stations/cables/connections.geojson and its measurement CSVs",
             OpenSample => "Open the sample network that ships with lvtopo",
             ClearRecent => "Forget the list of recently opened files",
+            AskReviewer => "The name written with every decision and into the exports",
             Export(_) => "Write the corrections accepted in this review",
             Quit => "Close lvtopo (the review is autosaved)",
             RunAnalysis => "Infer phase, feeder and cable of every connection from the voltage read (in the background)",
@@ -288,17 +296,61 @@ fn modifier_count(m: Modifiers) -> u8 {
     m.alt as u8 + m.ctrl as u8 + m.shift as u8 + m.command as u8 + m.mac_cmd as u8
 }
 
+/// Side effects that carry data the user chose: paths from a file dialog,
+/// exports, settings writes, background jobs. Beside [`UiCommand`] (the
+/// gestures with labels and shortcuts), as rerun keeps its system commands
+/// apart from its `UICommand`. Applied after the frame like every command.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SystemCommand {
+    /// Ask for a path with a dialog (native, else in-app) for this purpose.
+    AskPath(crate::files::FilePurpose),
+    /// The dialog answered: carry on with `purpose` on these paths.
+    PathsChosen { purpose: crate::files::FilePurpose, paths: Vec<PathBuf> },
+    /// The dialog was closed without a choice.
+    DialogCancelled(crate::files::FilePurpose),
+    /// Write the corrected network / change log to `path`.
+    ExportTo { kind: ExportKind, path: PathBuf },
+    /// Write every export into the folder `dir`.
+    ExportAllTo(PathBuf),
+    /// Remember the reviewer's name (settings) and use it for the session's decisions.
+    SetReviewer(String),
+    /// Export only the connections the review changed (remembered).
+    SetExportOnlyChanged(bool),
+    /// Write the settings file.
+    SaveSettings,
+    /// Ask before running a command (bulk decisions, edits against the evidence).
+    AskConfirm(crate::checks::Confirmation),
+}
+
+/// Anything queued during a frame.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    Ui(UiCommand),
+    System(SystemCommand),
+}
+
+impl From<UiCommand> for Command {
+    fn from(c: UiCommand) -> Command {
+        Command::Ui(c)
+    }
+}
+impl From<SystemCommand> for Command {
+    fn from(c: SystemCommand) -> Command {
+        Command::System(c)
+    }
+}
+
 /// Commands collected during a frame, applied after it.
 #[derive(Default, Debug)]
 pub struct CommandQueue {
-    queue: Vec<UiCommand>,
+    queue: Vec<Command>,
 }
 
 impl CommandQueue {
-    pub fn push(&mut self, c: UiCommand) {
-        self.queue.push(c);
+    pub fn push(&mut self, c: impl Into<Command>) {
+        self.queue.push(c.into());
     }
-    pub fn take(&mut self) -> Vec<UiCommand> {
+    pub fn take(&mut self) -> Vec<Command> {
         std::mem::take(&mut self.queue)
     }
     pub fn is_empty(&self) -> bool {

@@ -2,6 +2,7 @@
 
 use super::app::LvtopoApp;
 use super::command::{UiCommand, panel_ids};
+use super::files::FilePurpose;
 use super::jobs::Job;
 use super::loader;
 use super::map::index::WorldRect;
@@ -14,21 +15,8 @@ impl LvtopoApp {
     pub fn apply(&mut self, c: UiCommand) {
         use UiCommand::*;
         match c {
-            Open => {
-                if let Some(paths) = self.dialog(|d| {
-                    d.add_filter("Network or measurements", &["gpkg", "geojson", "csv", "gz"])
-                        .add_filter("GeoPackage", &["gpkg"])
-                        .add_filter("Measurements (CSV)", &["csv", "gz"])
-                        .pick_files()
-                }) {
-                    self.apply(OpenPaths(paths));
-                }
-            }
-            OpenFolder => {
-                if let Some(p) = self.dialog(|d| d.pick_folder()) {
-                    self.apply(OpenPaths(vec![p]));
-                }
-            }
+            Open => self.ask_path(FilePurpose::Open),
+            OpenFolder => self.ask_path(FilePurpose::OpenFolder),
             OpenPaths(paths) => self.start_load(paths),
             OpenSample => match loader::find_sample() {
                 Some(p) => self.start_load(vec![p]),
@@ -39,10 +27,17 @@ impl LvtopoApp {
                 None => {}
             },
             ClearRecent => {
-                self.state.recent.clear();
-                self.save_recent();
+                self.state.settings.recent.clear();
+                self.save_settings();
             }
-            Export(kind) => self.export(kind),
+            Export(kind) => {
+                if self.state.session.is_none() {
+                    self.state.set_error("Open a network first");
+                    return;
+                }
+                self.ask_path(FilePurpose::Export(kind));
+            }
+            AskReviewer => self.ask_reviewer(Vec::new()),
             Quit => {
                 if let Some(ctx) = &self.ctx {
                     ctx.send_viewport_cmd(egui::ViewportCommand::Close);
@@ -120,13 +115,21 @@ impl LvtopoApp {
                     o.enabled = !o.enabled;
                 }
             }
-            Review(cmd) => self.review(cmd),
+            Review(cmd) => match super::checks::phase_change(&self.state, &cmd) {
+                super::checks::Verdict::Ask(q) => self.confirmation = Some(q),
+                super::checks::Verdict::Refuse(why) => self.state.set_error(why),
+                super::checks::Verdict::Go => self.review(cmd),
+            },
             SetCable { connection, cable } => {
                 self.state.picking_cable_for = None;
-                let Some(cable_id) = self.state.network().and_then(|n| n.cables.get(cable)).map(|c| c.id.clone()) else {
-                    return;
-                };
-                self.review(lvtopo_core::session::SessionCommand::SetCable { connection, cable_id, note: None });
+                match super::checks::cable_move(&self.state, connection, cable) {
+                    super::checks::Verdict::Go => {
+                        let cable_id = self.state.network().map(|n| n.cables[cable].id.clone()).unwrap_or_default();
+                        self.review(lvtopo_core::session::SessionCommand::SetCable { connection, cable_id, note: None });
+                    }
+                    super::checks::Verdict::Refuse(why) => self.state.set_error(why),
+                    super::checks::Verdict::Ask(q) => self.confirmation = Some(q),
+                }
             }
             Undo | Redo => {
                 let Some(s) = self.state.session.as_mut() else { return };
@@ -155,9 +158,21 @@ impl LvtopoApp {
                 }
                 self.state.review_generation += 1;
             }
-            ExportAll => self.export_all(),
+            ExportAll => {
+                if self.state.session.is_none() {
+                    self.state.set_error("Open a network first");
+                    return;
+                }
+                self.ask_path(FilePurpose::ExportAll);
+            }
             StartPickCable(conn) => {
                 self.state.picking_cable_for = Some(conn);
+                // The cables to pick from are the ones near the house, not whatever is in view.
+                if let Some(p) = self.state.dataset.as_ref().and_then(|ds| ds.index.connections.get(conn).copied()) {
+                    let r = WorldRect::of_points([p]);
+                    let half = 4.0e-6; // world units ≈ 100 m at 52° N
+                    self.map.fit(WorldRect { min: [r.min[0] - half, r.min[1] - half], max: [r.max[0] + half, r.max[1] + half] });
+                }
                 self.state.set_message("Click the cable to connect to (Esc cancels)");
             }
             CancelPick => {
@@ -175,14 +190,7 @@ impl LvtopoApp {
                 self.show_panel(panel_ids::REVIEW);
                 self.state.set_message(format!("{n} registration mismatch(es) from outages added to the review"));
             }
-            ExportOutage(a) => {
-                let Some(net) = self.state.dataset.as_ref().map(|d| d.network.clone()) else { return };
-                let Some(dir) = self.export_target(None) else { return };
-                match lvtopo_core::outage::export::write_all(&a, &net, &dir) {
-                    Ok(files) => self.state.set_message(format!("Wrote {} outage file(s) to {}", files.len(), dir.display())),
-                    Err(e) => self.state.set_error(format!("Outage export to {} failed: {e}", dir.display())),
-                }
-            }
+            ExportOutage(a) => self.ask_path(FilePurpose::ExportOutage(a)),
             TogglePanel(id) => {
                 if !self.open.remove(id) {
                     self.show_panel(id);
@@ -208,6 +216,7 @@ impl LvtopoApp {
                     self.state.set_message("Raw meter reads purged from disk and dropped from memory; derived results kept");
                 }
             }
+            Privacy(action) => self.apply_privacy(action),
             CancelPurposeQuestion => {
                 if let Some(q) = self.state.purpose_question.take() {
                     self.state.set_message(format!(
@@ -219,25 +228,13 @@ impl LvtopoApp {
         }
     }
 
-    fn show_panel(&mut self, id: &'static str) {
+    pub(super) fn show_panel(&mut self, id: &'static str) {
         self.open.insert(id);
         match self.views.iter().find(|v| v.id() == id).map(|v| v.placement()) {
             Some(Placement::Right) => self.right_tab = Some(id),
             Some(Placement::Bottom) => self.bottom_tab = Some(id),
             _ => {}
         }
-    }
-
-    /// A native dialog, or `None` when dialogs are off (tests) or cancelled.
-    pub(super) fn dialog<T>(&self, f: impl FnOnce(rfd::FileDialog) -> Option<T>) -> Option<T> {
-        if !self.options.dialogs {
-            return None;
-        }
-        let mut d = rfd::FileDialog::new();
-        if let Some(dir) = self.state.dataset.as_ref().and_then(|d| d.network_path.as_ref()).and_then(|p| p.parent()) {
-            d = d.set_directory(dir);
-        }
-        f(d)
     }
 
     fn start_load(&mut self, paths: Vec<PathBuf>) {
@@ -252,8 +249,8 @@ impl LvtopoApp {
             return;
         }
         if let Some(p) = &plan.network {
-            super::settings::push_recent(&mut self.state.recent, p.clone());
-            self.save_recent();
+            super::settings::push_recent(&mut self.state.settings.recent, p.clone());
+            self.save_settings();
         }
         let mut plan = plan;
         if plan.network.is_none() {
@@ -282,7 +279,7 @@ impl LvtopoApp {
 
     /// The privacy folder: the one set in the state, a temporary one when
     /// headless (tests), else the user's (`$LVTOPO_PRIVACY_DIR`, data folder).
-    fn privacy_dir(&mut self) -> Option<PathBuf> {
+    pub(super) fn privacy_dir(&mut self) -> Option<PathBuf> {
         if self.state.privacy_dir.is_none() && !self.options.dialogs {
             // Headless: the same temporary folder the panel then reads.
             self.state.privacy_dir = self.options.session_dir.as_ref().map(|d| d.join("privacy"));
@@ -291,7 +288,7 @@ impl LvtopoApp {
     }
 
     /// Records an export in the audit log (a purge waits for one after the last load).
-    fn record_export(&mut self, path: &std::path::Path, what: &str) {
+    pub(super) fn record_export(&mut self, path: &std::path::Path, what: &str) {
         let dir = self.privacy_dir();
         if let Err(e) =
             lvtopo_core::privacy::PrivacyStore::open(dir.as_deref()).and_then(|s| s.record_export(path, what, None, 0))
@@ -341,7 +338,7 @@ impl LvtopoApp {
         }));
     }
 
-    fn review(&mut self, cmd: lvtopo_core::session::SessionCommand) {
+    pub(super) fn review(&mut self, cmd: lvtopo_core::session::SessionCommand) {
         let Some(s) = self.state.session.as_mut() else {
             self.state.set_error("Open a network first");
             return;
@@ -358,112 +355,6 @@ impl LvtopoApp {
             Some(e) => self.state.set_error(format!("{verb}: {} — but the autosave failed: {e}", a.description)),
             None if a.changed == 0 => self.state.set_message(format!("{}: nothing changed", a.description)),
             None => self.state.set_message(format!("{verb}: {}", a.description)),
-        }
-    }
-
-    /// Where an export goes: a dialog, or (without dialogs) the export folder.
-    fn export_target(&mut self, kind: Option<super::command::ExportKind>) -> Option<PathBuf> {
-        use super::command::ExportKind;
-        if !self.options.dialogs {
-            let dir = self.state.export_dir.clone()?;
-            return Some(kind.map_or(dir.clone(), |k| dir.join(k.file_name())));
-        }
-        let start = self.state.export_dir.clone();
-        let with_dir = |d: rfd::FileDialog| match &start {
-            Some(s) => d.set_directory(s),
-            None => d,
-        };
-        let picked = match kind {
-            None | Some(ExportKind::GeoJson) => self.dialog(|d| with_dir(d).set_title("Export into folder").pick_folder()),
-            Some(k) => {
-                self.dialog(|d| with_dir(d).set_file_name(k.file_name()).add_filter(k.extension(), &[k.extension()]).save_file())
-            }
-        }?;
-        let dir = if matches!(kind, None | Some(ExportKind::GeoJson)) { picked.clone() } else { picked.parent()?.to_path_buf() };
-        self.state.export_dir = Some(dir);
-        Some(match kind {
-            Some(ExportKind::GeoJson) => picked.join(ExportKind::GeoJson.file_name()),
-            _ => picked,
-        })
-    }
-
-    fn export(&mut self, kind: super::command::ExportKind) {
-        use super::command::ExportKind;
-        use lvtopo_core::session::export;
-        if self.state.session.is_none() {
-            self.state.set_error("Open a network first");
-            return;
-        }
-        let Some(path) = self.export_target(Some(kind)) else { return };
-        let s = self.state.session.as_ref().expect("checked above");
-        let result = match kind {
-            ExportKind::CorrectionsCsv => {
-                export::write_corrections_csv(s, &path).map(|rows| format!("{rows} change(s) written to {}", path.display()))
-            }
-            ExportKind::GeoJson => export::export_geojson(s, &path).map(|()| {
-                format!("Corrected network ({} changed connections) written to {}", s.changed_connections().len(), path.display())
-            }),
-            ExportKind::PowerGridModel => {
-                let mapping = path.with_extension("mapping.csv");
-                export::export_pgm(s, &path, &mapping, &export::PgmOptions::default()).map(|m| {
-                    let warn = if m.warnings.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({} assumption(s), see the mapping file)", m.warnings.len())
-                    };
-                    format!("power-grid-model input written to {} and {}{warn}", path.display(), mapping.display())
-                })
-            }
-            ExportKind::GeoPackage => export::export_gpkg(s, &path).map(|()| {
-                format!("Corrected network ({} changed connections) written to {}", s.changed_connections().len(), path.display())
-            }),
-        };
-        let inconsistent = s.inconsistencies().len();
-        if result.is_ok() {
-            self.record_export(&path, kind.file_name());
-        }
-        match result {
-            Ok(msg) if inconsistent > 0 => self.state.set_message(format!(
-                "{msg}. Note: {inconsistent} corrected connection(s) have a cable, feeder and station that do not fit together"
-            )),
-            Ok(msg) => self.state.set_message(msg),
-            Err(e) => self.state.set_error(format!("Export failed: {e}")),
-        }
-    }
-
-    fn export_all(&mut self) {
-        if self.state.session.is_none() {
-            self.state.set_error("Open a network first");
-            return;
-        }
-        let Some(dir) = self.export_target(None) else { return };
-        let s = self.state.session.as_ref().expect("checked above");
-        let result = lvtopo_core::session::export::export_all(s, &dir, &lvtopo_core::progress::NoProgress);
-        if result.is_ok() {
-            self.record_export(&dir, "corrections (all formats)");
-        }
-        match result {
-            Ok(sum) => self.state.set_message(format!(
-                "Exported {} file(s) to {}: {} change(s) on {} connection(s){}",
-                sum.files.len(),
-                dir.display(),
-                sum.correction_rows,
-                sum.changed_connections,
-                if sum.inconsistencies.is_empty() {
-                    String::new()
-                } else {
-                    format!("; {} inconsistent connection(s)", sum.inconsistencies.len())
-                }
-            )),
-            Err(e) => self.state.set_error(format!("Export failed: {e}")),
-        }
-    }
-
-    pub(super) fn save_recent(&mut self) {
-        if let Some(dir) = &self.options.settings_dir
-            && let Err(e) = super::settings::save_recent(dir, &self.state.recent)
-        {
-            self.state.set_error(format!("Could not remember recent files in {}: {e}", dir.display()));
         }
     }
 }

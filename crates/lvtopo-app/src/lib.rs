@@ -9,16 +9,20 @@
 //! - [`panels`]: built-in panels, one file each.
 
 pub mod app;
+pub mod checks;
 mod chrome;
 pub mod command;
 mod dispatch;
+pub mod files;
 pub mod jobs;
 pub mod loader;
 pub mod map;
 pub mod panels;
+pub mod privacy_actions;
 pub mod series;
 pub mod settings;
 pub mod state;
+mod system;
 pub mod view;
 pub mod views;
 

@@ -29,7 +29,7 @@ pub struct Dataset {
     pub report: Arc<ImportReport>,
     pub index: Arc<MapIndex>,
     /// The privacy decision on every meter read loaded (purpose, approved/trimmed/refused).
-    pub privacy_reads: Vec<super::views::privacy_load::LoadedRead>,
+    pub privacy_reads: Vec<lvtopo_core::privacy::ReadRecord>,
 }
 
 impl Dataset {
@@ -104,7 +104,8 @@ pub struct AppState {
     pub basemap: Basemap,
     pub job: Option<JobView>,
     pub message: Option<StatusMessage>,
-    pub recent: Vec<PathBuf>,
+    /// Remembered between runs (recent files, reviewer, last folders, export options).
+    pub settings: super::settings::Settings,
     /// Set while the user picks a cable on the map for this connection.
     pub picking_cable_for: Option<usize>,
     /// Last folder exports went to.
@@ -119,6 +120,8 @@ pub struct AppState {
     pub privacy_dir: Option<PathBuf>,
     /// Meter reads waiting for the user to state their purpose.
     pub purpose_question: Option<super::views::privacy_load::PurposeQuestion>,
+    /// Bumped whenever a privacy command wrote to the audit log (the Privacy panel reloads it).
+    pub audit_generation: u64,
 }
 
 impl Default for AppState {
@@ -131,7 +134,7 @@ impl Default for AppState {
             basemap: Basemap::PdokGrey,
             job: None,
             message: None,
-            recent: Vec::new(),
+            settings: Default::default(),
             picking_cable_for: None,
             export_dir: None,
             session: None,
@@ -139,6 +142,7 @@ impl Default for AppState {
             restore_question: None,
             privacy_dir: None,
             purpose_question: None,
+            audit_generation: 0,
         }
     }
 }

@@ -3,7 +3,7 @@
 //! modules add, so adding a view is: write a struct, implement the trait,
 //! register it in [`super::views::register`]. See `docs/ui.md`.
 
-use super::command::{CommandQueue, UiCommand};
+use super::command::CommandQueue;
 use super::map::index::{MapIndex, WorldRect};
 use super::map::paint::MapTransform;
 use super::state::{AppState, Dataset};
@@ -26,7 +26,7 @@ pub struct ViewContext<'a> {
 }
 
 impl ViewContext<'_> {
-    pub fn push(&mut self, c: UiCommand) {
+    pub fn push(&mut self, c: impl Into<super::command::Command>) {
         self.commands.push(c);
     }
     pub fn dataset(&self) -> Option<&Dataset> {
@@ -37,7 +37,7 @@ impl ViewContext<'_> {
 /// A panel. Holds only its own view state (filters, sort order, scroll);
 /// application state changes go through `cx.commands`.
 pub trait View {
-    /// Stable id (used by [`UiCommand::TogglePanel`] and to remember what is open).
+    /// Stable id (used by [`super::command::UiCommand::TogglePanel`] and to remember what is open).
     fn id(&self) -> &'static str;
     /// Tab / header title.
     fn title(&self) -> String;

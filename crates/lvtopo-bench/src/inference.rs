@@ -37,6 +37,10 @@ pub struct AccuracyArgs {
     /// to reproduce a case with `lvtopo analyze`.
     #[arg(long, value_name = "DIR")]
     pub dump: Option<std::path::PathBuf>,
+    /// Score the independent grid corpus in DIR (e.g. `sample-networks/corpus`) instead of
+    /// generated networks: a row per network and read, per family and rounding, overall.
+    #[arg(long, value_name = "DIR")]
+    pub corpus: Option<std::path::PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -64,6 +68,13 @@ pub fn accuracy(args: AccuracyArgs) -> anyhow::Result<ExitCode> {
     }
     if sets.is_empty() {
         sets.push(("default options".into(), AnalysisOptions::default()));
+    }
+    if let Some(dir) = &args.corpus {
+        for (name, o) in &sets {
+            println!("\n{name}:");
+            corpus_tables(dir, o, &args)?;
+        }
+        return Ok(ExitCode::SUCCESS);
     }
     println!(
         "Inference accuracy on generated networks ({} seed(s) x {} stations x ~{} connections per scenario)",
@@ -180,4 +191,116 @@ pub fn speed(args: SpeedArgs) -> anyhow::Result<ExitCode> {
         acc.wrong_suggestions.iter().for_each(|w| println!("wrong: {w}"));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The corpus tables: every read, then per family and rounding, then per rounding; the
+/// GIS as registered beside feeder and cable; the reliability of the stated values.
+fn corpus_tables(dir: &std::path::Path, opts: &AnalysisOptions, args: &AccuracyArgs) -> anyhow::Result<()> {
+    use std::collections::BTreeMap;
+    let scored = lvtopo_core::analysis::corpus::evaluate_all(dir, opts)?;
+    let pct = |v: f64| if v.is_nan() { "-".to_string() } else { format!("{:.1}%", 100.0 * v) };
+    let row = |name: &str, a: &Accuracy| {
+        format!(
+            "{} {:>6} {:>6} | {:>7} {:>7} | {:>4}/{:<4}",
+            metrics::table_row(name, a),
+            pct(a.gis_feeder()),
+            pct(a.gis_cable()),
+            pct(a.reliability_above_099()),
+            pct(a.reliability_090_099()),
+            a.suggestions_right,
+            a.suggestions
+        )
+    };
+    let header =
+        format!("{} {:>6} {:>6} | {:>7} {:>7} | right/sugg.", metrics::table_header(), "GIS f.", "GIS c.", ">=0.99", "0.9-.99");
+    println!("Independent grid corpus {} (voltages from power-grid-model, 10 days)", dir.display());
+    println!("GIS f./c.: feeder / cable as registered; >=0.99, 0.9-.99: share right of the values stated in that range.");
+    println!("{header}");
+    let mut by_family: BTreeMap<(String, &str), Accuracy> = BTreeMap::new();
+    let mut by_rounding: BTreeMap<&str, Accuracy> = BTreeMap::new();
+    for (read, a) in &scored {
+        println!("{}", row(&format!("{} {}", read.network, read.rounding), a));
+        if args.reliability {
+            println!("|   confidence reliability: {}", a.reliability());
+        }
+        if args.wrong {
+            a.wrong_suggestions.iter().for_each(|w| println!("|   wrong: {w}"));
+        }
+        by_family.entry((read.family.clone(), read.rounding)).or_default().add(a);
+        by_rounding.entry(read.rounding).or_default().add(a);
+    }
+    println!("{header}");
+    for ((family, rounding), a) in &by_family {
+        println!("{}", row(&format!("{family} {rounding}"), a));
+    }
+    for (rounding, a) in &by_rounding {
+        println!("{}", row(&format!("all networks {rounding}"), a));
+        if args.reliability {
+            println!("|   confidence reliability: {}", a.reliability());
+        }
+    }
+    let worst = |f: fn(&Accuracy) -> f64| {
+        scored
+            .iter()
+            .map(|(r, a)| (f(a), format!("{} {}", r.network, r.rounding)))
+            .filter(|(v, _)| !v.is_nan())
+            .min_by(|x, y| x.0.total_cmp(&y.0))
+    };
+    let metrics_list: [(&str, fn(&Accuracy) -> f64); 7] = [
+        ("phase", Accuracy::phase),
+        ("rotation", Accuracy::rotation),
+        ("feeder", Accuracy::feeder),
+        ("cable", Accuracy::cable),
+        ("precision", Accuracy::precision),
+        ("recall", Accuracy::recall),
+        (">=0.99 right", Accuracy::reliability_above_099),
+    ];
+    for (name, f) in metrics_list {
+        if let Some((v, at)) = worst(f) {
+            println!("worst {name}: {} ({at})", pct(v));
+        }
+    }
+    pv_table(dir, &scored)
+}
+
+/// PV detection (use case 6) on each corpus network's week of feed-in.
+fn pv_table(dir: &std::path::Path, scored: &[(lvtopo_core::analysis::corpus::CorpusRead, Accuracy)]) -> anyhow::Result<()> {
+    use lvtopo_core::analysis::corpus::{PvScore, evaluate_pv};
+    let settings = lvtopo_core::quality::solar::SolarSettings::default();
+    let mut networks: Vec<&std::path::Path> = scored.iter().map(|(r, _)| r.dir.as_path()).collect();
+    networks.dedup();
+    println!("\nPV detection on the week of feed-in (smart meters with feed-in; dip: found only as a midday dip):");
+    println!("| network                  | found | false | missed | precision | recall | kWp within 25% | dip |");
+    let mut total = PvScore::default();
+    for d in networks {
+        let Some(p) = evaluate_pv(d, &settings)? else { continue };
+        let name = d.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        println!(
+            "| {name:<24} | {:>5} | {:>5} | {:>6} | {:>8.1}% | {:>5.1}% | {:>14} | {:>3} |",
+            p.true_positive,
+            p.false_positive,
+            p.missed,
+            100.0 * p.precision(),
+            100.0 * p.recall(),
+            format!("{} of {}", p.kwp_within_25, p.true_positive),
+            p.dip_only
+        );
+        for (ean, kwp) in &p.missed_systems {
+            println!("|   missed: {ean} ({kwp} kWp)");
+        }
+        total.add(&p);
+    }
+    println!(
+        "| {:<24} | {:>5} | {:>5} | {:>6} | {:>8.1}% | {:>5.1}% | {:>14} | {:>3} |",
+        "all networks",
+        total.true_positive,
+        total.false_positive,
+        total.missed,
+        100.0 * total.precision(),
+        100.0 * total.recall(),
+        format!("{} of {}", total.kwp_within_25, total.true_positive),
+        total.dip_only
+    );
+    let _ = dir;
+    Ok(())
 }

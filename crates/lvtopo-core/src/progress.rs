@@ -21,6 +21,34 @@ impl Progress for NoProgress {
     fn set(&self, _: f32, _: &str) {}
 }
 
+/// A sub-task's progress mapped into the slice `from..to` of the whole
+/// (pass `i` of `n`, file `i` of `n`); cancelling the whole cancels the part.
+pub struct SubProgress<'a> {
+    inner: &'a dyn Progress,
+    from: f32,
+    to: f32,
+}
+
+impl<'a> SubProgress<'a> {
+    pub fn new(inner: &'a dyn Progress, from: f32, to: f32) -> SubProgress<'a> {
+        SubProgress { inner, from, to }
+    }
+    /// Part `i` of `n` equal parts.
+    pub fn part(inner: &'a dyn Progress, i: usize, n: usize) -> SubProgress<'a> {
+        let n = n.max(1) as f32;
+        SubProgress::new(inner, i as f32 / n, (i + 1) as f32 / n)
+    }
+}
+
+impl Progress for SubProgress<'_> {
+    fn set(&self, fraction: f32, stage: &str) {
+        self.inner.set(self.from + (self.to - self.from) * fraction.clamp(0.0, 1.0), stage);
+    }
+    fn is_cancelled(&self) -> bool {
+        self.inner.is_cancelled()
+    }
+}
+
 /// The work was cancelled by the user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("cancelled by the user")]

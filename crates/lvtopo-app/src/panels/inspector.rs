@@ -2,7 +2,7 @@
 //! inferred values with confidence, the evidence, the review actions, and its
 //! voltage against the phase references of its feeder.
 
-use crate::command::{UiCommand, panel_ids};
+use crate::command::panel_ids;
 use crate::map::style;
 use crate::series::{Wiring, phase_references};
 use crate::state::{AppState, Dataset};
@@ -43,12 +43,9 @@ impl View for InspectorPanel {
         };
         let sel = &cx.state.selection;
         if sel.connections.len() > 1 {
-            ui.label(format!("{} connections selected", sel.connections.len()));
-            if ui.button("Zoom to selection").clicked() {
-                cx.push(UiCommand::ZoomToSelection);
-            }
-            ui.separator();
+            super::selection::selection_list(ui, cx);
         }
+        let sel = &cx.state.selection;
         let Some(i) = sel.primary.filter(|&i| i < ds.network.connections.len()) else {
             if let Some(c) = sel.cable.and_then(|c| ds.network.cables.get(c)) {
                 cable_summary(ui, c);

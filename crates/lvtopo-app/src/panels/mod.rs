@@ -7,3 +7,4 @@ pub mod layers;
 pub mod review;
 pub mod review_actions;
 pub mod search;
+pub mod selection;

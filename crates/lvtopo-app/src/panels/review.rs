@@ -2,7 +2,8 @@
 //! field and confidence; accept / reject per row, accept all above a
 //! confidence. Clicking a row selects the connection on the map.
 
-use crate::command::{UiCommand, panel_ids};
+use crate::checks::Confirmation;
+use crate::command::{SystemCommand, UiCommand, panel_ids};
 use crate::map::style;
 use crate::view::{Placement, View, ViewContext};
 use egui_extras::{Column, TableBuilder};
@@ -116,15 +117,36 @@ impl View for ReviewPanel {
                 station: self.filter.station.clone(),
                 feeder: self.filter.feeder.clone(),
             });
+            let to_accept = s
+                .query(
+                    &SuggestionFilter {
+                        station: self.filter.station.clone(),
+                        feeder: self.filter.feeder.clone(),
+                        status: Some(DecisionKind::Pending),
+                        min_confidence: Some(self.accept_threshold),
+                        ..Default::default()
+                    },
+                    SortBy::Confidence,
+                    false,
+                )
+                .len();
             if ui
                 .add_enabled(
-                    c.pending > 0,
-                    egui::Button::new(format!("Accept all pending >= {:.2}{scope}", self.accept_threshold)),
+                    to_accept > 0,
+                    egui::Button::new(format!("Accept {to_accept} pending >= {:.2}{scope}…", self.accept_threshold)),
                 )
                 .on_hover_text(cmd.tooltip())
                 .clicked()
             {
-                cx.push(cmd);
+                cx.push(SystemCommand::AskConfirm(Confirmation::new(
+                    "Accept suggestions in bulk",
+                    format!(
+                        "Accept {to_accept} pending suggestion(s) with confidence >= {:.2}{scope}? This is one step: Undo (Ctrl+Z) takes all of them back.",
+                        self.accept_threshold
+                    ),
+                    format!("Accept {to_accept}"),
+                    cmd.into(),
+                )));
             }
             let pending_shown: Vec<SuggestionId> = self
                 .rows
@@ -135,11 +157,17 @@ impl View for ReviewPanel {
             if ui
                 .add_enabled(
                     !pending_shown.is_empty(),
-                    egui::Button::new(format!("Reject {} shown pending", pending_shown.len())),
+                    egui::Button::new(format!("Reject {} shown pending…", pending_shown.len())),
                 )
                 .clicked()
             {
-                cx.push(UiCommand::Review(SessionCommand::Reject { ids: pending_shown, note: None }));
+                let n = pending_shown.len();
+                cx.push(SystemCommand::AskConfirm(Confirmation::new(
+                    "Reject suggestions in bulk",
+                    format!("Reject the {n} pending suggestion(s) shown in the table (the GIS registration stays)? One step: Undo takes all of them back."),
+                    format!("Reject {n}"),
+                    UiCommand::Review(SessionCommand::Reject { ids: pending_shown, note: None }).into(),
+                )));
             }
         });
         if c_total(s) == 0 {

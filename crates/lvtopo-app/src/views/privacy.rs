@@ -4,19 +4,17 @@
 //! aggregates over areas of at least k connections. The rules themselves live
 //! in `lvtopo_core::privacy`; this panel only shows them and asks.
 
-use super::privacy_load::{LoadedRead, PrivacyChoices, PurposeQuestion, purposes_for};
+use super::privacy_load::{PrivacyChoices, PurposeQuestion, purposes_for};
 use crate::command::UiCommand;
+use crate::privacy_actions::PrivacyAction;
 use crate::state::AppState;
 use crate::view::{Placement, View, ViewContext};
-use lvtopo_core::privacy::aggregate::{
-    AreaAggregates, AreaLevel, DEFAULT_MIN_GROUP_SIZE, MIN_GROUP_SIZE_FLOOR, aggregate_feed_in,
-};
+use lvtopo_core::privacy::aggregate::{AreaAggregates, AreaLevel, DEFAULT_MIN_GROUP_SIZE, MIN_GROUP_SIZE_FLOOR};
 use lvtopo_core::privacy::audit::{AuditEntry, Decision};
-use lvtopo_core::privacy::ev::EvDetection;
-use lvtopo_core::privacy::pseudonym::{PseudonymiseOptions, pseudonymise_csv_file};
-use lvtopo_core::privacy::purge::{PurgeOptions, PurgePlan, plan, purge};
-use lvtopo_core::privacy::{DataKind, MinGroupSize, PrivacyStore, PseudonymKey, Purpose};
-use std::path::{Path, PathBuf};
+use lvtopo_core::privacy::exports;
+use lvtopo_core::privacy::purge::{PurgeOptions, PurgePlan, plan};
+use lvtopo_core::privacy::{MinGroupSize, PrivacyStore, Purpose, ReadRecord};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 pub const PANEL_ID: &str = "privacy";
@@ -45,7 +43,7 @@ pub struct PrivacyView {
     aggregates: Option<(*const lvtopo_core::model::Network, AreaLevel, usize, Arc<AreaAggregates>)>,
     message: String,
     /// The import report last seen (a new one means a load happened: reload the log).
-    seen_report: usize,
+    seen_report: (usize, u64),
 }
 
 impl Default for PrivacyView {
@@ -64,7 +62,7 @@ impl Default for PrivacyView {
             k: DEFAULT_MIN_GROUP_SIZE,
             aggregates: None,
             message: String::new(),
-            seen_report: 0,
+            seen_report: (0, 0),
         }
     }
 }
@@ -171,7 +169,7 @@ impl PrivacyView {
             ui.weak("No meter read loaded.");
             return;
         }
-        let mut retry: Vec<LoadedRead> = Vec::new();
+        let mut retry: Vec<ReadRecord> = Vec::new();
         egui::Grid::new("privacy-reads").striped(true).num_columns(6).show(ui, |ui| {
             for h in ["file", "data", "purpose", "decision", "period / connections", ""] {
                 ui.strong(h);
@@ -210,7 +208,7 @@ impl PrivacyView {
         }
     }
 
-    fn audit_ui(&mut self, ui: &mut egui::Ui, store: &PrivacyStore, export_dir: Option<&Path>) {
+    fn audit_ui(&mut self, ui: &mut egui::Ui, store: &PrivacyStore, commands: &mut Vec<UiCommand>) {
         ui.horizontal(|ui| {
             if ui.button("Reload").clicked() {
                 self.reload(store);
@@ -218,11 +216,7 @@ impl PrivacyView {
             ui.label(&self.chain);
             ui.add(egui::TextEdit::singleline(&mut self.filter).hint_text("Filter").desired_width(140.0));
             if ui.button("Export log (CSV)").clicked() {
-                let out = export_dir.map(Path::to_path_buf).unwrap_or_else(|| store.dir().to_path_buf()).join("audit-log.csv");
-                self.message = match store.audit().and_then(|a| a.export(&out)) {
-                    Ok(n) => format!("{n} audit entries written to {}", out.display()),
-                    Err(e) => format!("Audit export failed: {e:#}"),
-                };
+                commands.push(UiCommand::Privacy(PrivacyAction::ExportAuditLog));
             }
         });
         let filter = self.filter.to_lowercase();
@@ -274,27 +268,13 @@ impl PrivacyView {
         let n = p.delete.len();
         ui.checkbox(&mut self.purge_confirm, format!("Yes, delete these {n} file(s) for good"));
         if ui.add_enabled(self.purge_confirm && p.unexported_loads == 0, egui::Button::new("Purge raw reads")).clicked() {
-            let outcome = purge(store, &opts);
-            if outcome.is_ok() {
-                // The raw values must not survive in this session either.
-                commands.push(UiCommand::ForgetRawReads);
-            }
-            self.message = match outcome {
-                Ok(o) => format!(
-                    "{} file(s) deleted at {} (recorded in the audit log); {} kept",
-                    o.deleted.len(),
-                    lvtopo_core::model::time::format_amsterdam(lvtopo_core::privacy::audit::now()),
-                    o.skipped.len()
-                ),
-                Err(e) => format!("Purge failed: {e:#}"),
-            };
+            commands.push(UiCommand::Privacy(PrivacyAction::Purge { sources: self.purge_sources }));
             self.plan = None;
             self.purge_confirm = false;
-            self.reload(store);
         }
     }
 
-    fn pseudonym_ui(&mut self, ui: &mut egui::Ui, store: &PrivacyStore, state: &AppState) {
+    fn pseudonym_ui(&mut self, ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<UiCommand>) {
         ui.horizontal(|ui| {
             ui.label("Key file");
             ui.add(egui::TextEdit::singleline(&mut self.key_path).hint_text("/path/research.key").desired_width(240.0));
@@ -303,10 +283,7 @@ impl PrivacyView {
         let has = !self.key_path.trim().is_empty();
         ui.horizontal(|ui| {
             if ui.add_enabled(has, egui::Button::new("Create key")).on_hover_text("Never overwrites an existing key").clicked() {
-                self.message = match PseudonymKey::create(&path) {
-                    Ok(k) => format!("Key created, fingerprint {}; keep the file safe", k.fingerprint()),
-                    Err(e) => format!("{e:#}"),
-                };
+                commands.push(UiCommand::Privacy(PrivacyAction::CreateKey(path.clone())));
             }
             let can = has && state.analysis.is_some() && state.dataset.is_some();
             if ui
@@ -314,16 +291,12 @@ impl PrivacyView {
                 .on_hover_text("EANs replaced by keyed pseudonyms, address columns dropped, postcodes cut to 4 digits")
                 .clicked()
             {
-                self.message = match export_pseudonymised(store, state, &path) {
-                    Ok(m) => m,
-                    Err(e) => format!("Pseudonymised export failed: {e:#}"),
-                };
-                self.reload(store);
+                commands.push(UiCommand::Privacy(PrivacyAction::ExportPseudonymised { key_file: path.clone() }));
             }
         });
     }
 
-    fn aggregates_ui(&mut self, ui: &mut egui::Ui, store: &PrivacyStore, state: &AppState) {
+    fn aggregates_ui(&mut self, ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<UiCommand>) {
         ui.horizontal(|ui| {
             ui.label("Area");
             egui::ComboBox::from_id_salt("privacy-area").selected_text(format!("{:?}", self.level)).show_ui(ui, |ui| {
@@ -334,10 +307,7 @@ impl PrivacyView {
             ui.label("k (minimum connections per group)");
             ui.add(egui::DragValue::new(&mut self.k).range(MIN_GROUP_SIZE_FLOOR..=1000));
             if ui.button("Save k").on_hover_text("The setting for every aggregate (audited)").clicked() {
-                self.message = match store.set_min_group_size(self.k) {
-                    Ok(()) => format!("Minimum group size set to {}", self.k),
-                    Err(e) => format!("{e:#}"),
-                };
+                commands.push(UiCommand::Privacy(PrivacyAction::SetMinGroupSize(self.k)));
             }
         });
         let Some(ds) = state.dataset.as_ref() else { return };
@@ -345,15 +315,17 @@ impl PrivacyView {
             ui.weak("No feed-in read loaded (feed_in.csv).");
             return;
         };
-        if let Err(why) = feed_in_admitted_for_aggregates(&ds.privacy_reads) {
-            ui.colored_label(ui.visuals().warn_fg_color, why);
-            return;
-        }
         let Ok(k) = MinGroupSize::new(self.k) else { return };
         let key = (Arc::as_ptr(&ds.network), self.level, self.k);
         if self.aggregates.as_ref().is_none_or(|a| (a.0, a.1, a.2) != key) {
-            let agg = aggregate_feed_in(&ds.network, feed_in, self.level, k, &EvDetection::default());
-            self.aggregates = Some((key.0, key.1, key.2, Arc::new(agg)));
+            // Only a feed-in read admitted for use case 11, 13 or 14 is summed (the core checks).
+            match exports::aggregates(&ds.network, feed_in, Some(&ds.privacy_reads), self.level, k) {
+                Ok(agg) => self.aggregates = Some((key.0, key.1, key.2, Arc::new(agg))),
+                Err(why) => {
+                    ui.colored_label(ui.visuals().warn_fg_color, format!("{why:#}"));
+                    return;
+                }
+            }
         }
         let agg = self.aggregates.as_ref().expect("set above").3.clone();
         for n in &agg.grouping.notes {
@@ -378,38 +350,9 @@ impl PrivacyView {
             ui.weak(format!("{} connection(s) not shown: fewer than k in the whole network", agg.grouping.suppressed));
         }
         if ui.button("Export aggregates (CSV)").clicked() {
-            let dir = state.export_dir.clone().unwrap_or_else(|| store.dir().to_path_buf());
-            let out = dir.join(format!("aggregates_by_{}.csv", format!("{:?}", self.level).to_lowercase()));
-            self.message = match agg.to_csv().and_then(|b| {
-                lvtopo_core::privacy::fsutil::write_atomic(&out, &b)?;
-                store.record_export(&out, "aggregates", None, agg.series.len() * agg.grid.len)
-            }) {
-                Ok(()) => format!("Aggregates written to {}", out.display()),
-                Err(e) => format!("Aggregate export failed: {e:#}"),
-            };
-            self.reload(store);
+            commands.push(UiCommand::Privacy(PrivacyAction::ExportAggregates { level: self.level, k: self.k }));
         }
     }
-}
-
-/// The analysis result as research data: `assignments.csv` with keyed pseudonyms.
-fn export_pseudonymised(store: &PrivacyStore, state: &AppState, key_file: &Path) -> anyhow::Result<String> {
-    let key = PseudonymKey::read(key_file)?;
-    let (Some(ds), Some(result)) = (state.dataset.as_ref(), state.analysis.as_ref()) else {
-        anyhow::bail!("run the analysis first");
-    };
-    let dir = state.export_dir.clone().unwrap_or_else(|| store.dir().to_path_buf());
-    let out = dir.join("assignments_pseudonymised.csv");
-    // The plain file exists only for the moment it takes to pseudonymise it.
-    let plain = store.raw_cache_dir().join("assignments_plain.csv");
-    std::fs::create_dir_all(store.raw_cache_dir())?;
-    let f = std::fs::File::create(&plain)?;
-    lvtopo_core::analysis::output::write_assignments(&ds.network, result, std::io::BufWriter::new(f))?;
-    let r = pseudonymise_csv_file(&plain, &out, &key, &PseudonymiseOptions { ean_columns: vec![], drop_address: true });
-    let _ = std::fs::remove_file(&plain);
-    let r = r?;
-    store.record_export(&out, "research_data_assignments", Some(&key), r.rows)?;
-    Ok(format!("{} row(s) written to {} with key {}", r.rows, out.display(), key.fingerprint()))
 }
 
 impl View for PrivacyView {
@@ -434,7 +377,7 @@ impl View for PrivacyView {
                 return;
             }
         };
-        let report = cx.dataset().map_or(0, |d| Arc::as_ptr(&d.report) as usize);
+        let report = (cx.dataset().map_or(0, |d| Arc::as_ptr(&d.report) as usize), cx.state.audit_generation);
         if self.store_dir.as_deref() != Some(store.dir()) || report != self.seen_report {
             self.seen_report = report;
             self.reload(&store);
@@ -445,33 +388,14 @@ impl View for PrivacyView {
                 ui.label(crate::state::displayable(&self.message));
             }
             egui::CollapsingHeader::new("Meter reads and their purposes").default_open(true).show(ui, |ui| self.reads_ui(ui, cx));
-            egui::CollapsingHeader::new("Audit log")
-                .default_open(true)
-                .show(ui, |ui| self.audit_ui(ui, &store, cx.state.export_dir.as_deref()));
-            let mut after_purge = Vec::new();
-            egui::CollapsingHeader::new("Purge raw reads").show(ui, |ui| self.purge_ui(ui, &store, &mut after_purge));
-            after_purge.into_iter().for_each(|c| cx.push(c));
-            egui::CollapsingHeader::new("Pseudonymised export").show(ui, |ui| self.pseudonym_ui(ui, &store, cx.state));
+            let mut commands = Vec::new();
+            egui::CollapsingHeader::new("Audit log").default_open(true).show(ui, |ui| self.audit_ui(ui, &store, &mut commands));
+            egui::CollapsingHeader::new("Purge raw reads").show(ui, |ui| self.purge_ui(ui, &store, &mut commands));
+            egui::CollapsingHeader::new("Pseudonymised export").show(ui, |ui| self.pseudonym_ui(ui, cx.state, &mut commands));
             egui::CollapsingHeader::new("Aggregates (k connections or more)")
-                .show(ui, |ui| self.aggregates_ui(ui, &store, cx.state));
+                .show(ui, |ui| self.aggregates_ui(ui, cx.state, &mut commands));
+            commands.into_iter().for_each(|c| cx.push(c));
         });
-    }
-}
-
-/// Aggregates may only be made from a feed-in read admitted for an aggregate use case:
-/// a read loaded for PV registration or voltage analysis may not be reused for them.
-fn feed_in_admitted_for_aggregates(reads: &[LoadedRead]) -> Result<(), String> {
-    let feed_in = reads.iter().rev().find(|r| r.kind == DataKind::FeedIn && r.decision != Decision::Refused);
-    match feed_in.and_then(|r| r.purpose) {
-        // The rules say which purposes allow feed-in only as aggregates (uc11, uc13, uc14).
-        Some(p) if p.limits().aggregates_only => Ok(()),
-        Some(p) => Err(format!(
-            "The loaded feed-in read was admitted for {p}; area aggregates need a read admitted for \
-             uc11 (load aggregates), uc13 (EV charging) or uc14 (research). Load it again with one of those purposes."
-        )),
-        None => Err("The loaded feed-in read has no recorded purpose: load it through File > Open to have it admitted for \
-             uc11, uc13 or uc14 before making aggregates."
-            .into()),
     }
 }
 
@@ -578,39 +502,5 @@ mod tests {
         let r = ds.privacy_reads.iter().find(|r| r.path == copy).unwrap();
         assert_eq!(r.decision, lvtopo_core::privacy::audit::Decision::Trimmed, "{r:?}");
         assert!(r.period.unwrap().duration_s() <= 7 * 86_400);
-    }
-}
-
-#[cfg(test)]
-mod aggregate_admission_tests {
-    use super::*;
-
-    fn read(kind: DataKind, purpose: Option<Purpose>, decision: Decision) -> LoadedRead {
-        LoadedRead {
-            path: PathBuf::from("feed_in.csv"),
-            kind,
-            purpose,
-            decision,
-            message: String::new(),
-            remediable: false,
-            period: None,
-            connections: 10,
-            at: 0,
-        }
-    }
-
-    #[test]
-    fn aggregates_need_a_feed_in_read_admitted_for_an_aggregate_use_case() {
-        let pv = read(DataKind::FeedIn, Some(Purpose::PvRegistration), Decision::Approved);
-        let err = feed_in_admitted_for_aggregates(std::slice::from_ref(&pv)).unwrap_err();
-        assert!(err.contains("uc11"), "{err}");
-        let agg = read(DataKind::FeedIn, Some(Purpose::LoadAggregates), Decision::Trimmed);
-        assert!(feed_in_admitted_for_aggregates(&[pv.clone(), agg]).is_ok());
-        let refused = read(DataKind::FeedIn, Some(Purpose::ResearchAggregates), Decision::Refused);
-        assert!(feed_in_admitted_for_aggregates(&[pv, refused]).is_err(), "a refused read admits nothing");
-        assert!(
-            feed_in_admitted_for_aggregates(&[read(DataKind::Voltage, Some(Purpose::LoadAggregates), Decision::Approved)])
-                .is_err()
-        );
     }
 }

@@ -1,17 +1,15 @@
 //! The privacy hook of loading in the app: every measurement file read is tied
 //! to a purpose (its sidecar `FILE.purpose.json`, else the purpose the user
 //! chose in the load question, pre-set by file kind) and admitted through the
-//! same guard as the CLI ([`PrivacyStore::admit`]). A refused read is dropped
+//! same admission as the CLI ([`admission::admit`], task [`Task::Load`]). A refused read is dropped
 //! and its rule message goes to the import report; nothing of it is used.
 
 use lvtopo_core::io::csvread::label;
 use lvtopo_core::io::{ImportReport, Location};
 use lvtopo_core::model::Measurements;
-use lvtopo_core::model::time::Timestamp;
-use lvtopo_core::privacy::audit::Decision;
-use lvtopo_core::privacy::guard::as_refusal;
+use lvtopo_core::privacy::admission::{self, ReadRecord, Request, Task};
 use lvtopo_core::privacy::sidecar::sidecar_path;
-use lvtopo_core::privacy::{DataKind, LoadRequest, Period, PrivacyRead, PrivacyStore, Purpose};
+use lvtopo_core::privacy::{DataKind, Period, PrivacyRead, PrivacyStore, Purpose};
 use std::path::{Path, PathBuf};
 
 /// What the user decided for the files of one load.
@@ -31,22 +29,6 @@ impl PrivacyChoices {
     fn purpose_of(&self, p: &Path) -> Option<Purpose> {
         self.purposes.iter().find(|(f, _)| f == p).map(|(_, x)| *x)
     }
-}
-
-/// The privacy decision on one loaded file, as the Privacy view lists it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LoadedRead {
-    pub path: PathBuf,
-    pub kind: DataKind,
-    pub purpose: Option<Purpose>,
-    pub decision: Decision,
-    /// Refusal message (the rules), or the remedies applied.
-    pub message: String,
-    /// Refused, but keeping the allowed part (with consent) would be lawful.
-    pub remediable: bool,
-    pub period: Option<Period>,
-    pub connections: usize,
-    pub at: Timestamp,
 }
 
 /// The question asked before measurement files without a sidecar are read.
@@ -110,7 +92,7 @@ pub fn admit_loaded(
     choices: &PrivacyChoices,
     outage_windows: Vec<Period>,
     report: &mut ImportReport,
-) -> Vec<LoadedRead> {
+) -> Vec<ReadRecord> {
     let store = match PrivacyStore::open(choices.dir.as_deref()) {
         Ok(s) => s,
         Err(e) => {
@@ -167,53 +149,29 @@ fn admit_one<T: PrivacyRead>(
     choices: &PrivacyChoices,
     windows: &[Period],
     report: &mut ImportReport,
-) -> (Option<T>, LoadedRead) {
-    let kind = data.kind();
-    let purpose = choices.purpose_of(path);
-    let req = LoadRequest {
-        source: Some(path),
-        purpose,
-        purpose_file: None,
-        accepted: &[],
+) -> (Option<T>, ReadRecord) {
+    let req = Request {
+        stated: choices.purpose_of(path),
         consent_trim: choices.consent_trim,
         outage_windows: windows.to_vec(),
         justification: choices.justification.clone(),
+        ..Request::new(Task::Load, Some(path))
     };
-    let before = data.read_info(&label(path));
-    let mut read = LoadedRead {
-        path: path.to_path_buf(),
-        kind,
-        purpose: purpose
-            .or_else(|| lvtopo_core::privacy::sidecar::PurposeFile::read(&sidecar_path(path)).ok().flatten()?.purpose),
-        decision: Decision::Refused,
-        message: String::new(),
-        remediable: false,
-        period: before.period,
-        connections: before.eans.len(),
-        at: lvtopo_core::privacy::audit::now(),
-    };
-    match store.admit(data, &req) {
+    match admission::admit(store, data, &req) {
         Ok(a) => {
-            read.decision = if a.approval.remedies_applied.is_empty() { Decision::Approved } else { Decision::Trimmed };
-            read.message =
-                a.approval.remedies_applied.iter().map(|r| format!("with your consent: {r}")).collect::<Vec<_>>().join("; ");
-            read.period = a.info.period;
-            read.connections = a.info.eans.len();
-            if !read.message.is_empty() {
-                report.warning(&label(path), Location::File, None, format!("privacy: {}", read.message));
+            if !a.record.message.is_empty() {
+                report.warning(&label(path), Location::File, None, format!("privacy: {}", a.record.message));
             }
-            (Some(a.data), read)
+            (Some(a.data), a.record)
         }
-        Err(e) => {
-            read.remediable = as_refusal(&e).is_some_and(|r| r.remediable());
-            read.message = format!("{e:#}");
-            let hint = if read.remediable && !choices.consent_trim {
+        Err(r) => {
+            let hint = if r.record.remediable && !choices.consent_trim {
                 "; in the Privacy panel you can keep only the allowed part"
             } else {
                 ""
             };
-            report.error(&label(path), Location::File, None, format!("not used: {}{hint}", read.message));
-            (None, read)
+            report.error(&label(path), Location::File, None, format!("not used: {}{hint}", r.record.message));
+            (None, r.record)
         }
     }
 }

@@ -14,6 +14,9 @@ use egui::Color32;
 use egui_extras::{Column, TableBuilder};
 use egui_plot::{HLine, Legend, Line, Plot, PlotPoints, Points};
 use lvtopo_core::model::{Network, VoltageTable};
+use lvtopo_core::privacy::admission::{self, Request, Task};
+use lvtopo_core::privacy::audit::Decision;
+use lvtopo_core::privacy::{DataKind, PrivacyStore};
 use lvtopo_core::progress::NoProgress;
 use lvtopo_core::quality::band::{self, BandAnalysis};
 use lvtopo_core::quality::compare::{self, BeforeAfter, Verdict};
@@ -21,6 +24,7 @@ use lvtopo_core::quality::events::{self, EventSummary};
 use lvtopo_core::quality::neutral::{self, NeutralHint};
 use lvtopo_core::quality::{Operator, VoltageSettings};
 use std::cell::RefCell;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -88,11 +92,47 @@ pub struct QualityCache {
     /// A second voltage read (before or after an intervention).
     pub other_read: Option<(String, Arc<VoltageTable>)>,
     other_generation: u64,
+    /// Reading and admitting a second read, off the UI thread.
+    read_job: Option<Job<Result<(String, VoltageTable), String>>>,
 }
 
 impl Default for QualityCache {
     fn default() -> Self {
-        QualityCache { key: None, job: None, results: None, operator: Operator::Liander, other_read: None, other_generation: 0 }
+        QualityCache {
+            key: None,
+            job: None,
+            results: None,
+            operator: Operator::Liander,
+            other_read: None,
+            other_generation: 0,
+            read_job: None,
+        }
+    }
+}
+
+/// Reads a second voltage read and admits it for use case 5 through the core
+/// admission, as `lvtopo voltage --before` does: the loaded read must have been
+/// admitted for the intervention too, the second is checked against the rules
+/// (purpose file or the task's own purpose, 10 days, audit) and the gap between
+/// the two (at least 1 day).
+pub fn read_second(path: &Path, ds: &Dataset, privacy_dir: Option<&Path>) -> Result<(String, VoltageTable), String> {
+    let first = ds.measurements.voltage.as_ref().ok_or("load a voltage read first (File > Open)")?;
+    let record = ds
+        .privacy_reads
+        .iter()
+        .rev()
+        .find(|r| r.kind == DataKind::Voltage && r.decision != Decision::Refused)
+        .ok_or("the loaded voltage read has no privacy admission: load it through File > Open")?;
+    let mut report = lvtopo_core::io::ImportReport::default();
+    let second = match lvtopo_core::io::voltage::read_voltage(path, Some(&ds.network), &mut report, &NoProgress) {
+        Ok(Some(t)) => t,
+        _ => return Err(format!("{}: no voltage could be read\n{report}", path.display())),
+    };
+    let store = PrivacyStore::open(privacy_dir).map_err(|e| format!("{e:#}"))?;
+    let req = Request::new(Task::BeforeAfter, Some(path));
+    match admission::admit_second_read(&store, first, record, second, &req) {
+        Ok(a) => Ok((path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(), a.data)),
+        Err(r) => Err(format!("{}: not used: {}", path.display(), r.record.message)),
     }
 }
 
@@ -128,7 +168,31 @@ impl QualityCache {
         false
     }
 
-    pub fn set_other_read(&mut self, name: String, t: VoltageTable) {
+    /// Starts reading and admitting a second read (see [`read_second`]).
+    pub fn start_second_read(&mut self, path: PathBuf, ds: &Dataset, privacy_dir: Option<PathBuf>, ctx: Option<egui::Context>) {
+        let ds = ds.clone();
+        self.read_job = Some(Job::spawn("second voltage read", ctx, move |_| read_second(&path, &ds, privacy_dir.as_deref())));
+    }
+
+    /// The outcome of the second read once it is in: `Ok` when it was admitted (and is now used).
+    pub fn poll_second_read(&mut self) -> Option<Result<(), String>> {
+        let out = match self.read_job.as_ref()?.poll() {
+            Poll::Running => return None,
+            Poll::Done(r) => r,
+            Poll::Lost => Err("reading the second read failed".into()),
+        };
+        self.read_job = None;
+        Some(out.map(|(name, t)| self.set_other_read(name, t)))
+    }
+
+    /// Blocks until the second read is in (tests).
+    pub fn finish_second_read(&mut self) -> Option<Result<(), String>> {
+        let job = self.read_job.take()?;
+        let out = job.wait().unwrap_or_else(|| Err("reading the second read failed".into()));
+        Some(out.map(|(name, t)| self.set_other_read(name, t)))
+    }
+
+    fn set_other_read(&mut self, name: String, t: VoltageTable) {
         self.other_read = Some((name, Arc::new(t)));
         self.other_generation += 1;
     }
@@ -224,7 +288,11 @@ impl View for QualityView {
                 .clicked();
         });
         if load_other {
-            self.load_other_read(&ds.network);
+            self.load_other_read(ds, state, ui.ctx());
+        }
+        let polled = self.cache.borrow_mut().poll_second_read();
+        if let Some(outcome) = polled {
+            self.second_read_done(outcome);
         }
         if let Some(msg) = &self.message {
             ui.colored_label(Color32::from_rgb(215, 40, 40), msg);
@@ -250,21 +318,23 @@ impl View for QualityView {
 }
 
 impl QualityView {
-    fn load_other_read(&mut self, net: &Network) {
+    fn load_other_read(&mut self, ds: &Dataset, state: &AppState, ctx: &egui::Context) {
         let Some(path) =
             rfd::FileDialog::new().add_filter("voltage", &["csv", "gz"]).set_title("Second voltage read").pick_file()
         else {
             return;
         };
-        let mut report = lvtopo_core::io::ImportReport::default();
-        match lvtopo_core::io::voltage::read_voltage(&path, Some(net), &mut report, &NoProgress) {
-            Ok(Some(t)) => {
-                let name = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-                self.cache.borrow_mut().set_other_read(name, t);
+        self.cache.borrow_mut().start_second_read(path, ds, state.privacy_dir.clone(), Some(ctx.clone()));
+    }
+
+    /// Shows the outcome of a second read once it is in.
+    fn second_read_done(&mut self, outcome: Result<(), String>) {
+        match outcome {
+            Ok(()) => {
                 self.message = None;
                 self.tab = Tab::BeforeAfter;
             }
-            _ => self.message = Some(format!("{}: no voltage could be read\n{report}", path.display())),
+            Err(m) => self.message = Some(m),
         }
     }
 }

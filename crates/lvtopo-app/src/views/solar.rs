@@ -6,15 +6,15 @@
 use crate::command::UiCommand;
 use crate::jobs::{Job, Poll};
 use crate::map::style::legend_row;
+use crate::privacy_actions::PrivacyAction;
 use crate::state::{AppState, Dataset};
 use crate::view::{MapFrame, MapOverlay, Placement, View, ViewContext};
 use egui::Color32;
 use egui_extras::{Column, TableBuilder};
 use lvtopo_core::model::Network;
-use lvtopo_core::quality::export::{Letter, write_letters};
+use lvtopo_core::quality::export::Letter;
 use lvtopo_core::quality::solar::{self, PvAnalysis, RegisterStatus, SolarSettings};
 use std::cell::RefCell;
-use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -99,29 +99,11 @@ pub type Shared = Rc<RefCell<SolarCache>>;
 pub struct SolarView {
     cache: Shared,
     filter: Option<RegisterStatus>,
-    /// Where the letter lists go without a dialog (tests; otherwise the app's export folder or a dialog).
-    pub export_dir: Option<PathBuf>,
-    message: Option<String>,
 }
 
 impl SolarView {
     pub fn new(cache: Shared) -> Self {
-        SolarView { cache, filter: Some(RegisterStatus::NotRegistered), export_dir: None, message: None }
-    }
-
-    fn export(&mut self, net: &Network, a: &PvAnalysis, state: &AppState) {
-        let dir = self
-            .export_dir
-            .clone()
-            .or_else(|| state.export_dir.clone())
-            .or_else(|| rfd::FileDialog::new().set_title("Folder for the letter lists").pick_folder());
-        let Some(dir) = dir else { return };
-        self.message = Some(match write_letters(net, a, &dir) {
-            Ok(files) => {
-                files.iter().map(|(p, n)| format!("{n} letter(s) written to {}", p.display())).collect::<Vec<_>>().join("; ")
-            }
-            Err(e) => format!("could not write the letter lists into {}: {e}", dir.display()),
-        });
+        SolarView { cache, filter: Some(RegisterStatus::NotRegistered) }
     }
 }
 
@@ -206,14 +188,12 @@ impl View for SolarView {
                 .on_hover_text("letters_register_reminder.csv and letters_check_registration.csv")
                 .clicked()
             {
-                self.export(&net, &a, cx.state);
+                // Written and audited by the app (like `lvtopo pv`), not here.
+                cx.push(UiCommand::Privacy(PrivacyAction::ExportLetterLists(a.clone())));
             }
         });
         for n in &a.notes {
             ui.colored_label(ORANGE, n);
-        }
-        if let Some(m) = &self.message {
-            ui.label(m);
         }
         ui.horizontal_wrapped(|ui| {
             ui.selectable_value(&mut self.filter, None, format!("all ({})", a.results.len()));
@@ -353,15 +333,12 @@ mod tests {
     fn solar_view_shows_pv_and_exports_the_letter_lists() {
         let state = AppState { dataset: Some(dataset()), ..Default::default() };
         let cache: Shared = Default::default();
-        let mut view = SolarView::new(cache.clone());
-        let dir = tempfile::tempdir().unwrap();
-        view.export_dir = Some(dir.path().to_path_buf());
+        let view = SolarView::new(cache.clone());
         let mut h = Harness::builder().with_size(egui::vec2(1200.0, 500.0)).build_ui_state(
-            |ui, (view, state): &mut (SolarView, AppState)| {
-                let mut q = CommandQueue::default();
-                view.ui(ui, &mut ViewContext { state, commands: &mut q });
+            |ui, (view, state, q): &mut (SolarView, AppState, CommandQueue)| {
+                view.ui(ui, &mut ViewContext { state, commands: q });
             },
-            (view, state),
+            (view, state, CommandQueue::default()),
         );
         h.run_steps(2);
         let net = h.state().1.dataset.as_ref().unwrap().network.clone();
@@ -372,10 +349,11 @@ mod tests {
         h.get_by_label_contains("PV found at");
         h.get_by_label("Export letter lists…").click();
         h.run();
-        let reminder = std::fs::read_to_string(dir.path().join(Letter::RegisterReminder.file_name())).unwrap();
-        assert!(reminder.starts_with("ean,street,house_number"));
-        assert_eq!(reminder.lines().count() - 1, a.count(RegisterStatus::NotRegistered));
-        assert!(dir.path().join(Letter::CheckRegistration.file_name()).exists());
+        let pushed = h.state_mut().2.take();
+        assert!(
+            pushed.iter().any(|c| matches!(c, crate::command::Command::Ui(UiCommand::Privacy(PrivacyAction::ExportLetterLists(x))) if x.results == a.results)),
+            "the export is a command (written and audited by the app): {pushed:?}"
+        );
         // The overlay knows the status of a found PV connection.
         let overlay = SolarOverlay::new(cache.clone());
         let found = a.results.iter().find(|r| r.pv_found).unwrap();

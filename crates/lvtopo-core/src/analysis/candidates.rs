@@ -176,6 +176,29 @@ impl NetworkIndex {
         out
     }
 
+    /// Per candidate feeder: the distance (m, along the cables) from the station to where
+    /// the connection would join that feeder's nearest section; `None` when unknown
+    /// (no section within `radius_m`, or the section is not routed to the station).
+    pub fn station_distances(
+        &self,
+        net: &Network,
+        topo: &Topology,
+        conn: usize,
+        cands: &[usize],
+        radius_m: f64,
+    ) -> Vec<Option<f64>> {
+        let c = &net.connections[conn];
+        let near = self.cables_near(c.pos.x, c.pos.y, radius_m);
+        cands
+            .iter()
+            .map(|&f| {
+                near.iter()
+                    .find(|(ci, _)| self.cable_feeder[*ci] == Some(f))
+                    .and_then(|&(ci, _)| topo.attach(net, ci, &c.pos).station_distance_m)
+            })
+            .collect()
+    }
+
     /// The cable section of `feeder` a connection most plausibly hangs on, with a
     /// probability per candidate: the GIS cable keeps a strong prior when it is in
     /// this feeder; otherwise geography decides ([`along_street_weights`]).

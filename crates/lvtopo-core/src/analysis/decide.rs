@@ -99,14 +99,22 @@ pub fn decide(
     // Street evidence (neighbours' registrations, the street's cable) weighs on the feeder
     // like a second prior factor, within limits: it is not tempered.
     let street = index.feeder_street_evidence(net, m.conn, &m.cands, opts);
+    let replication: &[f64] = if opts.replication_check { &r.replicated_log_odds } else { &[] };
     let post_f = {
-        let t = temper_likelihood(&r.posterior, &prior, t_feeder);
+        let t = cap_by_replication(&temper_likelihood(&r.posterior, &prior, t_feeder), &prior, replication);
         let w: Vec<f64> = t.iter().enumerate().map(|(i, p)| p * street[i / k_h]).collect();
         let tot: f64 = w.iter().sum();
         if tot > 0.0 { w.iter().map(|v| v / tot).collect::<Vec<f64>>() } else { t }
     };
-    let post_k = temper_likelihood(&r.posterior, &prior, t_phase);
+    let post_k = cap_by_replication(&temper_likelihood(&r.posterior, &prior, t_phase), &prior, replication);
     let pf: Vec<f64> = (0..nf).map(|i| post_f[i * k_h..(i + 1) * k_h].iter().sum()).collect();
+    let pf = if opts.feeder_identifiable_m > 0.0 {
+        let prior_marginal: Vec<f64> = (0..nf).map(|i| prior_f[i] * street[i]).collect();
+        let d = index.station_distances(net, topo, m.conn, &m.cands, opts.search_radius_m);
+        shrink_near_station(&pf, &prior_marginal, &d, opts.feeder_identifiable_m)
+    } else {
+        pf
+    };
     let pk: Vec<f64> = (0..k_h).map(|k| (0..nf).map(|i| post_k[i * k_h + k]).sum()).collect();
     let (fi, f_conf) = argmax(&pf);
     let (k, k_conf) = argmax(&pk);
@@ -134,7 +142,16 @@ pub fn decide(
         }
         None => index.cable_candidates(net, topo, m.conn, feeder, opts),
     };
-    let tempered = temper(&cables.iter().map(|c| c.1).collect::<Vec<_>>(), opts.cable_decision_temperature);
+    // Only the geometry is tempered, never the GIS registration's prior odds (the same
+    // rule as for feeder and phase): tempering the whole posterior shrank the registration
+    // from 9:1 to 2:1 and let an uncertain geometry overrule a right registration.
+    let gis_odds = opts.gis_cable_prior / (1.0 - opts.gis_cable_prior).max(1e-9);
+    let cable_prior: Vec<f64> = cables
+        .iter()
+        .map(|(ci, _)| if Some(net.cables[*ci].id.as_str()) == conn.cable_id.as_deref() { gis_odds } else { 1.0 })
+        .collect();
+    let tempered =
+        temper_likelihood(&cables.iter().map(|c| c.1).collect::<Vec<_>>(), &cable_prior, opts.cable_decision_temperature);
     for (c, p) in cables.iter_mut().zip(tempered) {
         c.1 = p;
     }
@@ -298,6 +315,66 @@ pub fn temper_likelihood(post: &[f64], prior: &[f64], t: f64) -> Vec<f64> {
         .collect();
     let tot: f64 = w.iter().sum();
     if tot > 0.0 { w.iter().map(|v| v / tot).collect() } else { post.to_vec() }
+}
+
+/// A posterior whose likelihood ratios against the most likely hypothesis are capped by
+/// what the day-by-day replication supports (`log_odds[h]`, see
+/// [`super::replicate`]): a hypothesis is never more than `e^log_odds[h]` times less
+/// likely (by the data) than the best one. The prior is kept as it is.
+pub fn cap_by_replication(post: &[f64], prior: &[f64], log_odds: &[f64]) -> Vec<f64> {
+    if log_odds.len() != post.len() || prior.len() != post.len() {
+        return post.to_vec();
+    }
+    // Log-likelihood of each hypothesis up to a constant; the best by the data is the one
+    // the replication check compared against (log-odds 0).
+    let ll: Vec<f64> =
+        post.iter().zip(prior).map(|(&p, &q)| if p > 0.0 && q > 0.0 { p.ln() - q.ln() } else { f64::NEG_INFINITY }).collect();
+    let Some(best) = (0..ll.len()).filter(|&i| log_odds[i] == 0.0 && ll[i].is_finite()).max_by(|&a, &b| ll[a].total_cmp(&ll[b]))
+    else {
+        return post.to_vec();
+    };
+    let w: Vec<f64> = (0..ll.len())
+        .map(|i| {
+            if !ll[i].is_finite() {
+                return 0.0;
+            }
+            let rel = (ll[i] - ll[best]).max(-log_odds[i].max(0.0));
+            prior[i] * rel.exp()
+        })
+        .collect();
+    let tot: f64 = w.iter().sum();
+    if tot > 0.0 { w.iter().map(|v| v / tot).collect() } else { post.to_vec() }
+}
+
+/// The feeder posterior with the voltage evidence between two feeders scaled by how far
+/// from the station the connection would join them: a house that joins both within a
+/// few metres of the busbar shares (almost) no cable with either feeder, so its voltage
+/// cannot tell them apart, whatever the fit says (the fit with the other feeder's drop
+/// reference then only picks up the common daily load shape). With `d` the larger of the
+/// two distances, the log-likelihood ratio is multiplied by `min(1, d / length_m)`; the
+/// prior (GIS, geography, street) is kept. Feeders of unknown distance keep full evidence.
+pub fn shrink_near_station(pf: &[f64], prior: &[f64], dist: &[Option<f64>], length_m: f64) -> Vec<f64> {
+    let n = pf.len();
+    if n < 2 || prior.len() != n || dist.len() != n {
+        return pf.to_vec();
+    }
+    let ll: Vec<f64> =
+        (0..n).map(|i| if pf[i] > 0.0 && prior[i] > 0.0 { (pf[i] / prior[i]).ln() } else { f64::NEG_INFINITY }).collect();
+    let Some(best) = (0..n).filter(|&i| ll[i].is_finite()).max_by(|&a, &b| ll[a].total_cmp(&ll[b])) else { return pf.to_vec() };
+    let w: Vec<f64> = (0..n)
+        .map(|i| {
+            if !ll[i].is_finite() {
+                return 0.0;
+            }
+            let alpha = match (dist[i], dist[best]) {
+                (Some(a), Some(b)) => (a.max(b) / length_m).min(1.0),
+                _ => 1.0,
+            };
+            prior[i] * (alpha * (ll[i] - ll[best])).exp()
+        })
+        .collect();
+    let tot: f64 = w.iter().sum();
+    if tot > 0.0 { w.iter().map(|v| v / tot).collect() } else { pf.to_vec() }
 }
 
 /// `p^(1/t)` renormalised (t = 1: unchanged).

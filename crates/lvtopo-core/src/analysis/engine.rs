@@ -82,6 +82,10 @@ pub struct MeterResult {
     /// 0 when p had none of its own. A phase without one only gets the common-mode fit,
     /// so it always loses to a phase that has one, whatever the truth.
     pub phase_ref_weight: Vec<[f64; 3]>,
+    /// Per hypothesis (as `posterior`): the log-odds that the most likely hypothesis is
+    /// better than it, from how steadily its advantage shows day by day
+    /// ([`super::replicate`]); 0 for the most likely one. Empty: no check was made.
+    pub replicated_log_odds: Vec<f64>,
 }
 
 pub struct Engine<'a> {
@@ -97,6 +101,8 @@ pub struct Engine<'a> {
     /// Prewhitening of every series of this read: one value for all, because the
     /// references are sums of the meters' transformed series.
     whiten_rho: f32,
+    /// Time blocks (days) of the replication check.
+    blocks: Vec<std::ops::Range<usize>>,
 }
 
 /// A meter's preprocessed channels (see [`Engine::transform`]).
@@ -119,7 +125,8 @@ impl<'a> Engine<'a> {
         let resolution: Vec<f32> =
             (0..voltage.keys.len()).into_par_iter().map(|i| prep::detect_resolution(voltage.series(i))).collect();
         let whiten_rho = if prep::mostly_coarse(&resolution) { 0.0 } else { opts.prewhiten_rho as f32 };
-        Engine { net, voltage, opts, index, feeder_local, sqrt_w, resolution, whiten_rho }
+        let blocks = super::refs::time_blocks(voltage.grid.len);
+        Engine { net, voltage, opts, index, feeder_local, sqrt_w, resolution, whiten_rho, blocks }
     }
 
     pub(super) fn station_of(&self, f: usize) -> usize {
@@ -212,7 +219,7 @@ impl<'a> Engine<'a> {
                 }
             }
         }
-        out.par_iter_mut().for_each(|r| r.finish());
+        out.par_iter_mut().for_each(|r| r.finish(&self.blocks));
         out
     }
 
@@ -313,11 +320,18 @@ impl<'a> Engine<'a> {
             });
             return res;
         }
-        // Own channel Gram.
+        // Own channel Gram, in total and per time block.
+        let nb = self.blocks.len();
         let mut gy = [[0f64; 3]; 3];
+        let mut gy_b = vec![[[0f64; 3]; 3]; nb];
         for a in 0..nc {
             for b in a..nc {
-                gy[a][b] = dot(&ch.ys[a], &ch.ys[b]);
+                for (bi, blk) in self.blocks.iter().enumerate() {
+                    let g = dot(&ch.ys[a][blk.clone()], &ch.ys[b][blk.clone()]);
+                    gy_b[bi][a][b] = g;
+                    gy_b[bi][b][a] = g;
+                    gy[a][b] += g;
+                }
                 gy[b][a] = gy[a][b];
             }
         }
@@ -327,6 +341,8 @@ impl<'a> Engine<'a> {
         let mut rss_common = vec![[f64::NAN; 3]; nf];
         let mut ref_weight = vec![[0f64; 3]; nf];
         let mut fits: Vec<[[([f64; 3], [usize; 3]); 3]; 3]> = vec![[[([0.0; 3], [0; 3]); 3]; 3]; nf];
+        // Residual sum of squares of each fit per time block, `[((fi * 3 + c) * 3 + p) * nb + b]`.
+        let mut rss_blocks = vec![f64::NAN; nf * 9 * nb];
         // Group candidates by station.
         let mut stations: Vec<usize> = m.cands.iter().map(|&f| self.station_of(f)).collect();
         stations.sort_unstable();
@@ -354,12 +370,17 @@ impl<'a> Engine<'a> {
                 a[c.reference as usize][c.channel as usize] += c.weight as f64;
             }
             let a_of = |r: usize| a[r];
-            // d[r][c] = dot(U_r, y_c): the only O(T) work per reference.
+            // d[r][c] = dot(U_r, y_c): the only O(T) work per reference (per block, summed).
             let mut d = vec![[0f64; 3]; nr];
+            let mut d_b = vec![vec![[0f64; 3]; nr]; nb];
             for &r in &needed {
                 if !st.sums[r].is_empty() {
                     for c in 0..nc {
-                        d[r][c] = dot(&st.sums[r], &ch.ys[c]);
+                        for (bi, blk) in self.blocks.iter().enumerate() {
+                            let v = dot(&st.sums[r][blk.clone()], &ch.ys[c][blk.clone()]);
+                            d_b[bi][r][c] = v;
+                            d[r][c] += v;
+                        }
                     }
                 }
             }
@@ -388,6 +409,24 @@ impl<'a> Engine<'a> {
                     v -= ar[c2] * d[q][c2] / ch.sigma[c2];
                     for c3 in 0..nc {
                         v += ar[c2] * aq[c3] * gy[c2][c3] / (ch.sigma[c2] * ch.sigma[c3]);
+                    }
+                }
+                v / (w_loo(r) * w_loo(q))
+            };
+            // The same two on time block `bi` (the leave-one-out algebra per block).
+            let xy_b = |bi: usize, r: usize, c: usize| -> f64 {
+                let ar = a_of(r);
+                let own: f64 = (0..nc).map(|c2| ar[c2] * gy_b[bi][c2][c] / ch.sigma[c2]).sum();
+                (d_b[bi][r][c] - own) / w_loo(r)
+            };
+            let xx_b = |bi: usize, r: usize, q: usize| -> f64 {
+                let (ar, aq) = (a_of(r), a_of(q));
+                let mut v = st.block_gram(bi, r, q);
+                for c2 in 0..nc {
+                    v -= aq[c2] * d_b[bi][r][c2] / ch.sigma[c2];
+                    v -= ar[c2] * d_b[bi][q][c2] / ch.sigma[c2];
+                    for c3 in 0..nc {
+                        v += ar[c2] * aq[c3] * gy_b[bi][c2][c3] / (ch.sigma[c2] * ch.sigma[c3]);
                     }
                 }
                 v / (w_loo(r) * w_loo(q))
@@ -438,6 +477,23 @@ impl<'a> Engine<'a> {
                         let fit: f64 = (0..3).map(|i| b[i] * gxy[i]).sum();
                         rss[fi][c][p] = (yy - fit).max(yy * 1e-6).max(1e-12);
                         fits[fi][c][p] = (b, regs);
+                        // The same coefficients' residual on each block.
+                        for bi in 0..nb {
+                            let yy_b = gy_b[bi][c][c];
+                            let mut r_b = yy_b;
+                            for i in 0..3 {
+                                if b[i] == 0.0 || !present(regs[i]) {
+                                    continue;
+                                }
+                                r_b -= 2.0 * b[i] * xy_b(bi, regs[i], c);
+                                for j in 0..3 {
+                                    if b[j] != 0.0 && present(regs[j]) {
+                                        r_b += b[i] * b[j] * xx_b(bi, regs[i], regs[j]);
+                                    }
+                                }
+                            }
+                            rss_blocks[((fi * 3 + c) * 3 + p) * nb + bi] = r_b.max(yy_b * 1e-6).max(1e-12);
+                        }
                     }
                 }
             }
@@ -516,6 +572,7 @@ impl<'a> Engine<'a> {
                 }
             }
         }
+        res.replicated_log_odds = self.replication(m, ch, &n_eff, &rss_blocks, &logp);
         let mx = logp.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
         if !mx.is_finite() {
             res.unusable = Some("no reference of any candidate feeder has enough meters".into());
@@ -540,6 +597,43 @@ impl<'a> Engine<'a> {
         res.posterior = post;
         res.phase_ref_weight = ref_weight;
         res
+    }
+
+    /// Per hypothesis, the replication log-odds ([`super::replicate::log_odds_vs_best`])
+    /// from the per-block residuals; hypotheses without a score (`logp` = -inf) get 0
+    /// and are left out of the comparison.
+    fn replication(&self, m: &Meter, ch: &Channels, n_eff: &[f64; 3], rss_blocks: &[f64], logp: &[f64]) -> Vec<f64> {
+        let nb = self.blocks.len();
+        let n = self.voltage.grid.len as f64;
+        let k_h = m.hypotheses();
+        let scored: Vec<usize> = (0..logp.len()).filter(|&i| logp[i].is_finite()).collect();
+        if nb < 3 || scored.is_empty() {
+            return Vec::new();
+        }
+        let ll: Vec<Vec<f64>> = scored
+            .iter()
+            .map(|&i| {
+                let (fi, k) = (i / k_h, i % k_h);
+                (0..nb)
+                    .map(|bi| {
+                        let share = self.blocks[bi].len() as f64 / n;
+                        (0..m.channels.len())
+                            .filter(|&c| ch.usable[c])
+                            .map(|c| {
+                                let v = rss_blocks[((fi * 3 + c) * 3 + m.phase_of(c, k)) * nb + bi];
+                                if v.is_finite() { -0.5 * n_eff[c] * share * v.ln() } else { 0.0 }
+                            })
+                            .sum()
+                    })
+                    .collect()
+            })
+            .collect();
+        let odds = super::replicate::log_odds_vs_best(&ll);
+        let mut out = vec![0.0; logp.len()];
+        for (j, &i) in scored.iter().enumerate() {
+            out[i] = odds[j];
+        }
+        out
     }
 
     /// New shares from a posterior. The phase of each channel follows the posterior,

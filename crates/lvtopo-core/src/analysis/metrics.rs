@@ -20,6 +20,10 @@ pub struct Accuracy {
     pub feeder_ok: usize,
     pub cable_n: usize,
     pub cable_ok: usize,
+    /// Of the `feeder_n` / `cable_n` connections: how many the GIS registers right. The
+    /// inference must never be worse than the registration it corrects.
+    pub gis_feeder_ok: usize,
+    pub gis_cable_ok: usize,
     pub suggestions: usize,
     pub suggestions_right: usize,
     /// Connections with data whose GIS registration is wrong (phase, feeder or cable).
@@ -69,6 +73,21 @@ impl Accuracy {
     pub fn cable(&self) -> f64 {
         ratio(self.cable_ok, self.cable_n)
     }
+    pub fn gis_feeder(&self) -> f64 {
+        ratio(self.gis_feeder_ok, self.feeder_n)
+    }
+    pub fn gis_cable(&self) -> f64 {
+        ratio(self.gis_cable_ok, self.cable_n)
+    }
+    /// Share right of the values stated with a confidence of at least 0.99 (bins
+    /// [0.99, 0.999) and [0.999, 1]); NaN when there are none.
+    pub fn reliability_above_099(&self) -> f64 {
+        ratio(self.conf_ok[2] + self.conf_ok[3], self.conf_n[2] + self.conf_n[3])
+    }
+    /// Share right of the values stated in [0.9, 0.99).
+    pub fn reliability_090_099(&self) -> f64 {
+        ratio(self.conf_ok[1], self.conf_n[1])
+    }
     pub fn precision(&self) -> f64 {
         ratio(self.suggestions_right, self.suggestions)
     }
@@ -89,6 +108,8 @@ impl Accuracy {
         self.feeder_ok += o.feeder_ok;
         self.cable_n += o.cable_n;
         self.cable_ok += o.cable_ok;
+        self.gis_feeder_ok += o.gis_feeder_ok;
+        self.gis_cable_ok += o.gis_cable_ok;
         self.suggestions += o.suggestions;
         self.suggestions_right += o.suggestions_right;
         self.gis_errors += o.gis_errors;
@@ -171,11 +192,13 @@ pub fn evaluate(net: &Network, result: &AnalysisResult, truth: &[TruthRow]) -> A
         if a.inferred_feeder.is_some() {
             acc.feeder_n += 1;
             acc.feeder_ok += feeder_right as usize;
+            acc.gis_feeder_ok += (c.feeder() == t.feeder_id) as usize;
         }
         let cable_right = a.inferred_cable.as_deref() == Some(t.cable_id.as_str());
         if a.inferred_cable.is_some() {
             acc.cable_n += 1;
             acc.cable_ok += cable_right as usize;
+            acc.gis_cable_ok += (c.cable() == t.cable_id) as usize;
         }
         acc.stated(a.phase_confidence, phase_right);
         if a.inferred_feeder.is_some() {

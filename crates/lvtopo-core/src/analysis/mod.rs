@@ -10,6 +10,7 @@ pub mod cable;
 pub mod candidates;
 mod clock;
 pub mod cluster;
+pub mod corpus;
 pub mod decide;
 pub mod engine;
 pub mod meters;
@@ -17,6 +18,7 @@ pub mod metrics;
 pub mod output;
 pub mod prep;
 pub mod refs;
+pub mod replicate;
 pub mod result;
 pub mod sweep;
 
@@ -143,6 +145,15 @@ pub struct AnalysisOptions {
     /// when their phases are filled in from scratch ([`cluster`]). 0.6 is the
     /// generator's share; real installations are wired right more often.
     pub three_phase_identity_prior: f64,
+    /// Cap the feeder and phase evidence by its day-by-day replication
+    /// ([`replicate`]): a hypothesis is only as much better as its advantage shows on
+    /// every day of the read.
+    pub replication_check: bool,
+    /// Length (m, along the cables from the station) over which a feeder becomes
+    /// identifiable from the voltage: the evidence between two feeders is scaled by
+    /// `min(1, d / this)` with `d` the larger distance at which the connection would join
+    /// them ([`decide::shrink_near_station`]). 0: off.
+    pub feeder_identifiable_m: f64,
 }
 
 impl Default for AnalysisOptions {
@@ -160,7 +171,7 @@ impl Default for AnalysisOptions {
             gis_feeder_prior: 0.9,
             gis_phase_prior: 0.85,
             gis_cable_prior: 0.9,
-            cable_along_sigma_m: 3.0,
+            cable_along_sigma_m: 4.0,
             busbar_length_m: 20.0,
             temperature: 1.0,
             min_ref_weight: 1.0,
@@ -168,7 +179,7 @@ impl Default for AnalysisOptions {
             feeder_decision_temperature: 5.0,
             feeder_street_floor: 0.1,
             phase_decision_temperature: 3.0,
-            cable_decision_temperature: 1.0,
+            cable_decision_temperature: 1.5,
             coarse_feeder_decision_temperature: 10.0,
             coarse_phase_decision_temperature: 20.0,
             feeder_min_station_distance_m: 60.0,
@@ -179,6 +190,8 @@ impl Default for AnalysisOptions {
             new_feeder_cable_threshold: 0.8,
             ok_threshold: 0.5,
             three_phase_identity_prior: 0.6,
+            replication_check: true,
+            feeder_identifiable_m: 60.0,
         }
     }
 }
@@ -253,7 +266,7 @@ pub fn analyze(
         }
         let done = AtomicUsize::new(0);
         let stage = format!("inference pass {} of {passes}", it + 1);
-        let scaled = ScaledProgress { inner: progress, offset: it as f32 / passes as f32, scale: 1.0 / passes as f32 };
+        let scaled = crate::progress::SubProgress::part(progress, it, passes);
         // Each pass also builds the next pass's references from its new shares.
         let last = it + 1 == passes;
         let (r, next) = engine.pass(&mut buckets, &refs, it == 0, !last, &scaled, &stage, &done, total)?;
@@ -315,21 +328,6 @@ pub fn process_cpu_seconds() -> Option<f64> {
     let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
     // The kernel reports USER_HZ ticks, 100 per second on every Linux ABI in use.
     Some(ticks / 100.0)
-}
-
-struct ScaledProgress<'a> {
-    inner: &'a dyn Progress,
-    offset: f32,
-    scale: f32,
-}
-
-impl Progress for ScaledProgress<'_> {
-    fn set(&self, fraction: f32, stage: &str) {
-        self.inner.set(self.offset + self.scale * fraction, stage);
-    }
-    fn is_cancelled(&self) -> bool {
-        self.inner.is_cancelled()
-    }
 }
 
 #[cfg(test)]

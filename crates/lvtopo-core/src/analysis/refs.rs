@@ -36,11 +36,25 @@ pub struct StationRefs {
     pub weights: Vec<f64>,
     /// dot(U_r, U_q), row-major `len x len`.
     pub gram: Vec<f64>,
+    /// The same per time block (see [`time_blocks`]): `block_gram[b]` is `len x len`.
+    /// The sum over the blocks is `gram`.
+    pub block_gram: Vec<Vec<f64>>,
+}
+
+/// The read's time steps cut into ten blocks (a day each in a 10-day read, never shorter
+/// than six hours) for the replication check of the evidence: a difference between two
+/// hypotheses that the grid really makes shows in every block, one that a house's own
+/// load or one evening's event makes does not. Fewer than three blocks: no check.
+pub fn time_blocks(steps: usize) -> Vec<std::ops::Range<usize>> {
+    const BLOCKS: usize = 10;
+    const MIN_LEN: usize = 36;
+    let n = (steps / MIN_LEN).min(BLOCKS);
+    (0..n).map(|b| b * steps / n..(b + 1) * steps / n).collect()
 }
 
 impl StationRefs {
     pub fn empty(n_refs: usize) -> Self {
-        StationRefs { sums: vec![Vec::new(); n_refs], weights: vec![0.0; n_refs], gram: Vec::new() }
+        StationRefs { sums: vec![Vec::new(); n_refs], weights: vec![0.0; n_refs], gram: Vec::new(), block_gram: Vec::new() }
     }
     pub fn len(&self) -> usize {
         self.sums.len()
@@ -73,16 +87,31 @@ impl StationRefs {
             self.weights[r] += w;
         }
     }
-    pub fn finish(&mut self) {
+    /// Computes the Gram matrices, in total and per block of `blocks`.
+    pub fn finish(&mut self, blocks: &[std::ops::Range<usize>]) {
         let m = self.len();
         self.gram = vec![0.0; m * m];
+        self.block_gram = vec![vec![0.0; m * m]; blocks.len()];
         for r in 0..m {
             for q in r..m {
-                let g = if self.sums[r].is_empty() || self.sums[q].is_empty() { 0.0 } else { dot(&self.sums[r], &self.sums[q]) };
+                if self.sums[r].is_empty() || self.sums[q].is_empty() {
+                    continue;
+                }
+                let (a, b) = (&self.sums[r], &self.sums[q]);
+                let mut g = 0.0;
+                for (bi, blk) in blocks.iter().enumerate() {
+                    let gb = dot(&a[blk.clone()], &b[blk.clone()]);
+                    self.block_gram[bi][r * m + q] = gb;
+                    self.block_gram[bi][q * m + r] = gb;
+                    g += gb;
+                }
                 self.gram[r * m + q] = g;
                 self.gram[q * m + r] = g;
             }
         }
+    }
+    pub fn block_gram(&self, block: usize, r: usize, q: usize) -> f64 {
+        self.block_gram[block][r * self.len() + q]
     }
     pub fn gram(&self, r: usize, q: usize) -> f64 {
         self.gram[r * self.len() + q]
@@ -202,9 +231,23 @@ mod tests {
         let mut b = StationRefs::empty(4);
         b.add(1, &[3.0, 4.0], 1.0);
         a.merge(b);
-        a.finish();
+        a.finish(&[0..2]);
         assert_eq!(a.mean(1).unwrap(), vec![2.0, 3.0]);
         assert!(a.mean(0).is_none());
         assert_eq!(a.gram(1, 1), 16.0 + 36.0);
+        assert_eq!(a.block_gram(0, 1, 1), 16.0 + 36.0);
+    }
+
+    #[test]
+    fn time_blocks_are_ten_of_at_least_six_hours_and_cover_the_read() {
+        let b = time_blocks(1440);
+        assert_eq!(b.len(), 10);
+        assert!(b.iter().all(|r| r.len() == 144));
+        let b = time_blocks(432);
+        assert_eq!(b.len(), 10);
+        assert!(b.iter().all(|r| r.len() >= 43));
+        let b = time_blocks(100);
+        assert_eq!((b.len(), b.last().unwrap().end), (2, 100));
+        assert_eq!(time_blocks(0).len(), 0);
     }
 }

@@ -19,7 +19,7 @@ use crate::model::{
     EventCounterRead, FeedInTable, Incident, Measurements, Network, OutageRecord, Phase, PhaseConnection, PresenceAnswer,
     Rotation, TruthRow,
 };
-use crate::progress::{Cancelled, Progress};
+use crate::progress::{Cancelled, Progress, SubProgress};
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::path::{Path, PathBuf};
@@ -509,7 +509,7 @@ pub fn load_measurements(paths: &[PathBuf], net: &Network, progress: &dyn Progre
         let m = &mut out.measurements;
         match kind {
             FileKind::Voltage => {
-                let sub = SubProgress { inner: progress, from: i as f32 / n as f32, to: (i + 1) as f32 / n as f32 };
+                let sub = SubProgress::part(progress, i, n);
                 m.voltage = read_voltage(&path, netref, r, &sub)?;
             }
             FileKind::FeedIn => m.feed_in = read_feed_in(&path, netref, r),
@@ -522,20 +522,4 @@ pub fn load_measurements(paths: &[PathBuf], net: &Network, progress: &dyn Progre
     }
     progress.set(1.0, "measurements read");
     Ok(out)
-}
-
-/// Maps a sub-task's progress into a slice of the whole.
-struct SubProgress<'a> {
-    inner: &'a dyn Progress,
-    from: f32,
-    to: f32,
-}
-
-impl Progress for SubProgress<'_> {
-    fn set(&self, fraction: f32, stage: &str) {
-        self.inner.set(self.from + (self.to - self.from) * fraction.clamp(0.0, 1.0), stage);
-    }
-    fn is_cancelled(&self) -> bool {
-        self.inner.is_cancelled()
-    }
 }

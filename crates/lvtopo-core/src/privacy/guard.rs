@@ -9,7 +9,7 @@ use super::fsutil::fingerprint_file;
 use super::ledger::ReadLedger;
 use super::purpose::Purpose;
 use super::reads::PrivacyRead;
-use super::rules::{Approval, Period, ReadInfo, Refusal, RuleId, RuleViolation, check_before_after, check_read};
+use super::rules::{Approval, Period, ReadInfo, Refusal, RuleId, RuleViolation, check_read};
 use super::sidecar::{PurposeFile, sidecar_path};
 use super::{PrivacyStore, absolute};
 use std::path::Path;
@@ -171,34 +171,6 @@ impl PrivacyStore {
                 Err(r.into())
             }
         }
-    }
-
-    /// Use case 5: both reads admitted for the intervention purpose, then the gap between them checked.
-    pub fn admit_before_after<T: PrivacyRead>(
-        &self,
-        before: T,
-        after: T,
-        req_before: &LoadRequest,
-        req_after: &LoadRequest,
-    ) -> anyhow::Result<(Admitted<T>, Admitted<T>)> {
-        let b = self.admit(before, req_before)?;
-        let a = self.admit(after, req_after)?;
-        if let Err(r) = check_before_after(&b.info, &a.info) {
-            self.audit()?.append(AuditEvent::Load {
-                file: r.violations[0].source.clone(),
-                fingerprint: None,
-                data_kind: b.info.kind,
-                purpose: Some(Purpose::InterventionEffect),
-                period: None,
-                connections: b.info.eans.len().max(a.info.eans.len()),
-                decision: Decision::Refused,
-                rules: r.rules().iter().map(|x| x.code().to_string()).collect(),
-                remedies: vec![],
-                justification: None,
-            })?;
-            return Err(r.into());
-        }
-        Ok((b, a))
     }
 }
 

@@ -1,12 +1,15 @@
 //! Privacy rules of the approved use cases, enforced: purposes, retention,
 //! purge, pseudonymised exports, minimum group sizes, audit log.
 //!
+//! - [`admission`]: [`admission::admit`], the one question the CLI and the app ask of every read
+//!   (may it be used for this task?), and [`admission::permit_use`] for a read admitted earlier.
 //! - [`purpose`]: the use cases and their rules as data.
 //! - [`rules`]: [`check_read`] of one read against its purpose; refusals name the rule.
 //! - [`ledger`]: which connection was read for what and when (keyed hashes, no values).
 //! - [`sidecar`]: `FILE.purpose.json`, the purpose stated next to the data.
 //! - [`guard`]: [`PrivacyStore::admit`], the one call a loader makes: purpose,
 //!   rules, ledger, consent to trim, audit.
+//! - [`exports`]: aggregates, pseudonymised data and the audit log written out, each audited.
 //! - [`purge`]: deletes the raw reads once the results are exported.
 //! - [`pseudonym`]: keyed pseudonyms for exports leaving the GIS team.
 //! - [`aggregate`], [`ev`]: sums over areas of at least k connections (use cases 11, 13, 14).
@@ -17,9 +20,11 @@
 //! `ledger.key`, `settings.json` and `raw/` (lvtopo's own copies of raw
 //! reads, emptied by a purge).
 
+pub mod admission;
 pub mod aggregate;
 pub mod audit;
 pub mod ev;
+pub mod exports;
 pub mod fsutil;
 pub mod guard;
 pub mod ledger;
@@ -30,6 +35,7 @@ pub mod reads;
 pub mod rules;
 pub mod sidecar;
 
+pub use admission::{Admission, ReadRecord, Refused, Task};
 pub use aggregate::{AreaLevel, MinGroupSize};
 pub use audit::{AuditEvent, AuditLog};
 pub use guard::{Admitted, LoadRequest};

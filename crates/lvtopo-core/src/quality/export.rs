@@ -356,6 +356,7 @@ mod tests {
             night_export_kwh: 0.0,
             days: 7,
             note: String::new(),
+            dip_only: false,
         }
     }
 

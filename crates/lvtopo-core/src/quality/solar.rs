@@ -98,6 +98,10 @@ pub struct PvResult {
     pub night_export_kwh: f64,
     pub days: usize,
     pub note: String,
+    /// Found only as a midday dip in consumption: the system never exported (small, or
+    /// its output used on site), its import falls when the sun shines ([`midday_dip`]).
+    #[serde(default)]
+    pub dip_only: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -199,10 +203,30 @@ pub fn analyse(net: &Network, feed: &FeedInTable, s: &SolarSettings) -> PvAnalys
         ));
     }
     let mut raws: Vec<(usize, Raw)> = Vec::new();
+    let mut rows: Vec<usize> = Vec::new();
     for (ci, c) in net.connections.iter().enumerate() {
         let Some(row) = feed.index(&c.ean) else { continue };
         let (lat, lon) = if c.pos.lat != 0.0 { (c.pos.lat, c.pos.lon) } else { (52.1, 5.3) };
         raws.push((ci, analyse_one(feed, row, lat, lon, s)));
+        rows.push(row);
+    }
+    // Systems that never export (small ones in winter, a business using its own output)
+    // show only as import that falls when the sun shines: the exporting systems of the
+    // same read tell when it shone.
+    let mut dips = vec![false; raws.len()];
+    if let Some(sun) = sunshine_proxy(feed, &raws, &rows) {
+        for (j, (_, r)) in raws.iter_mut().enumerate() {
+            if r.found || r.days == 0 || r.night > 0.05 * r.export.max(0.1) {
+                continue;
+            }
+            if let Some(kwp) = midday_dip(feed, rows[j], &sun, s) {
+                r.found = true;
+                r.kwp = Some(kwp);
+                r.note =
+                    "seen only as a midday dip in consumption (no export): size from how far the import falls in sunshine".into();
+                dips[j] = true;
+            }
+        }
     }
     // Calibration against the register: connections where both roughly agree.
     let ratios: Vec<f64> = raws
@@ -228,7 +252,8 @@ pub fn analyse(net: &Network, feed: &FeedInTable, s: &SolarSettings) -> PvAnalys
     let any_sun = raws.iter().filter(|(_, r)| r.found).count() >= 3 || raws.len() < 3;
     let results = raws
         .into_iter()
-        .map(|(ci, r)| {
+        .zip(dips)
+        .map(|((ci, r), dip_only)| {
             let reg = net.connections[ci].pv_kwp_registered.filter(|k| *k > 0.0);
             let est = r.kwp.map(|k| (k * calibration * 100.0).round() / 100.0);
             let status = if r.days == 0 {
@@ -257,6 +282,7 @@ pub fn analyse(net: &Network, feed: &FeedInTable, s: &SolarSettings) -> PvAnalys
                 night_export_kwh: r.night,
                 days: r.days,
                 note: r.note,
+                dip_only,
             }
         })
         .collect();
@@ -265,6 +291,73 @@ pub fn analyse(net: &Network, feed: &FeedInTable, s: &SolarSettings) -> PvAnalys
         notes.push(format!("{unknown_eans} meter(s) in the feed-in are not in the network"));
     }
     PvAnalysis { settings: *s, results, calibration, calibration_connections, unknown_eans, notes }
+}
+
+/// Per 15-minute step, the output per (raw) kWp of the read's exporting systems: the
+/// median over the systems found by their export of `export kW / raw kWp`, in daylight
+/// only (NaN at night). `None` with fewer than three such systems.
+fn sunshine_proxy(feed: &FeedInTable, raws: &[(usize, Raw)], rows: &[usize]) -> Option<Vec<f64>> {
+    let to_kw = 3600.0 / feed.grid.step_s as f64;
+    let systems: Vec<(usize, f64)> =
+        raws.iter().zip(rows).filter_map(|((_, r), &row)| Some((row, r.kwp.filter(|k| r.found && *k > 0.1)?))).collect();
+    if systems.len() < 3 {
+        return None;
+    }
+    let proxy = (0..feed.grid.len)
+        .map(|t| {
+            let v: Vec<f64> =
+                systems.iter().map(|&(row, kwp)| feed.export(row)[t] as f64 * to_kw / kwp).filter(|x| x.is_finite()).collect();
+            median(v.iter().copied()).unwrap_or(f64::NAN)
+        })
+        .collect::<Vec<f64>>();
+    // Night: no system exports; leave those steps out of the dip test.
+    Some(proxy.into_iter().map(|p| if p > 1e-3 { p } else { f64::NAN }).collect())
+}
+
+/// The size (raw kWp) of a system seen only in the import: the import, with each
+/// time of day's median over the read taken out (the household's daily rhythm), is
+/// regressed on the sunshine proxy with the same done to it. A system shows as a clearly
+/// negative slope (import falls by its output when the sun shines); the slope's standard
+/// error allows for the autocorrelation of the residual. `None` unless the dip is at
+/// least 0.3 kWp and 5 standard errors.
+pub fn midday_dip(feed: &FeedInTable, row: usize, sun: &[f64], s: &SolarSettings) -> Option<f64> {
+    let g = feed.grid;
+    let to_kw = 3600.0 / g.step_s as f64;
+    let per_day = (86_400 / g.step_s) as usize;
+    let imp = feed.import(row);
+    let idx: Vec<usize> = (0..g.len).filter(|&t| sun[t].is_finite() && imp[t].is_finite()).collect();
+    if idx.len() < 3 * s.min_calibration.max(8) {
+        return None;
+    }
+    // Each time of day's median over the read, for the import and the proxy.
+    let mut by_slot: BTreeMap<usize, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    for &t in &idx {
+        let e = by_slot.entry(t % per_day).or_default();
+        e.0.push(imp[t] as f64 * to_kw);
+        e.1.push(sun[t]);
+    }
+    let med: BTreeMap<usize, (f64, f64)> = by_slot
+        .into_iter()
+        .filter(|(_, v)| v.0.len() >= 3)
+        .map(|(k, v)| (k, (median(v.0).unwrap_or(0.0), median(v.1).unwrap_or(0.0))))
+        .collect();
+    let pairs: Vec<(f64, f64)> =
+        idx.iter().filter_map(|&t| med.get(&(t % per_day)).map(|m| (imp[t] as f64 * to_kw - m.0, sun[t] - m.1))).collect();
+    let n = pairs.len() as f64;
+    let sxx: f64 = pairs.iter().map(|p| p.1 * p.1).sum();
+    if n < 24.0 || sxx <= 1e-9 {
+        return None;
+    }
+    let b = pairs.iter().map(|p| p.0 * p.1).sum::<f64>() / sxx;
+    let res: Vec<f64> = pairs.iter().map(|p| p.0 - b * p.1).collect();
+    let var = res.iter().map(|e| e * e).sum::<f64>() / (n - 1.0);
+    let rho = {
+        let num: f64 = res.windows(2).map(|w| w[0] * w[1]).sum();
+        let den: f64 = res.iter().map(|e| e * e).sum::<f64>().max(1e-12);
+        (num / den).clamp(0.0, 0.95)
+    };
+    let se = (var / sxx * (1.0 + rho) / (1.0 - rho)).sqrt();
+    (b <= -0.3 && b / se <= -5.0).then_some(-b)
 }
 
 /// Which letter a connection gets, if any.

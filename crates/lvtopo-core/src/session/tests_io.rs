@@ -274,3 +274,67 @@ fn reset_and_note_are_undoable_steps() {
         Err(SessionError::WrongValue { field: Field::Phase, .. })
     ));
 }
+
+#[test]
+fn exported_connections_say_what_the_review_did() {
+    let mut s = session();
+    let phase = s.suggestions().iter().find(|x| x.connection == 0 && x.field == Field::Phase).unwrap().id;
+    s.apply(SessionCommand::Accept { ids: vec![phase], note: None }).unwrap();
+    s.apply(SessionCommand::SetCable { connection: 2, cable_id: "C3".into(), note: None }).unwrap();
+    let (net, counts) = annotated_network(&s, &ExportOptions::default());
+    assert_eq!(net.connections.len(), 6);
+    assert_eq!((counts.changed, counts.filled_in, counts.unchanged_written, counts.written), (2, 0, 4, 6));
+    // A cable move brings feeder F2 with it: two field values on connection 3, one on connection 1.
+    assert_eq!(counts.field_changes, 3);
+    assert_eq!(counts.corrected(), s.changed_connections().len());
+    let c0 = &net.connections[0].extra;
+    assert_eq!(c0["lvtopo_status"], "changed");
+    assert_eq!(c0["lvtopo_changed"], "phase");
+    assert_eq!(c0["lvtopo_old_phase"], "L1");
+    assert_eq!(c0["lvtopo_confidence"], 0.97);
+    assert_eq!(c0["lvtopo_decision"], "accepted");
+    assert_eq!(c0["lvtopo_reviewer"], "jdevries");
+    assert_eq!(c0["lvtopo_reviewed_at"], "2026-11-26T22:15:00+01:00");
+    let c2 = &net.connections[2].extra;
+    assert_eq!(c2["lvtopo_old_cable_id"], "C2");
+    assert_eq!(c2["lvtopo_old_feeder_id"], "F1");
+    assert_eq!(c2["lvtopo_decision"], "manual");
+    assert!(c2["lvtopo_confidence"].is_null(), "a manual edit has no confidence");
+    assert_eq!(net.connections[1].extra["lvtopo_status"], "unchanged");
+    assert!(net.connections[1].extra["lvtopo_old_phase"].is_null());
+
+    let (only, c) = annotated_network(&s, &ExportOptions { only_changed: true });
+    assert_eq!(only.connections.len(), 2);
+    assert_eq!(c.written, 2);
+    assert_eq!(only.cables.len(), 3, "cables and stations stay whole");
+
+    // Both writers carry the columns.
+    let dir = tempfile::tempdir().unwrap();
+    let gj = export_geojson_with(&s, &dir.path().join("gj"), &ExportOptions { only_changed: true }).unwrap();
+    assert_eq!(gj, c);
+    let text = std::fs::read_to_string(dir.path().join("gj/connections.geojson")).unwrap();
+    assert!(text.contains("\"lvtopo_status\":\"changed\""), "{text}");
+    let g = export_gpkg(&s, &dir.path().join("c.gpkg")).unwrap();
+    assert_eq!(g, counts);
+    let conn = rusqlite::Connection::open(dir.path().join("c.gpkg")).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM connections WHERE lvtopo_status = 'changed' AND lvtopo_reviewer = 'jdevries'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(n, 2);
+}
+
+#[test]
+fn an_empty_registered_value_that_gets_one_is_filled_in() {
+    let mut net = network();
+    net.connections[4].cable_id = None;
+    let net = Network::new(net.stations.clone(), net.cables.clone(), net.connections.clone(), net.source_crs);
+    let mut s = ReviewSession::new(Arc::new(net));
+    s.set_clock(fixed_clock());
+    s.set_user("jdevries");
+    s.apply(SessionCommand::SetCable { connection: 4, cable_id: "C3".into(), note: None }).unwrap();
+    let (net, counts) = annotated_network(&s, &ExportOptions { only_changed: true });
+    assert_eq!((counts.changed, counts.filled_in), (0, 1));
+    assert_eq!(net.connections[0].extra["lvtopo_status"], "filled_in");
+}

@@ -7,9 +7,11 @@ pub mod cable_types;
 pub mod corrections;
 pub mod gpkg;
 pub mod pgm;
+pub mod review_columns;
 
 pub use corrections::{CorrectionRow, correction_rows, write_corrections_csv};
 pub use pgm::{PgmModel, PgmOptions, build_pgm, write_pgm};
+pub use review_columns::{ExportCounts, ExportOptions, ReviewStatus, annotated_network};
 
 use super::review::ReviewSession;
 use crate::model::Topology;
@@ -28,16 +30,31 @@ pub fn export_pgm(s: &ReviewSession, json_path: &Path, mapping_path: &Path, opts
 
 /// Writes the corrected network as a GeoJSON folder (`stations.geojson`,
 /// `cables.geojson`, `connections.geojson` with the corrections applied) in the
-/// network's source CRS, every original attribute kept. Each file is atomic.
-pub fn export_geojson(s: &ReviewSession, dir: &Path) -> io::Result<()> {
-    crate::io::write_geojson::write_network_geojson(dir, &s.corrected_network(), s.network().source_crs)
+/// network's source CRS, every original attribute kept and the review's
+/// `lvtopo_*` columns added (see [`review_columns`]). Each file is atomic.
+pub fn export_geojson(s: &ReviewSession, dir: &Path) -> io::Result<ExportCounts> {
+    export_geojson_with(s, dir, &ExportOptions::default())
+}
+
+/// [`export_geojson`] with options (only the corrected connections).
+pub fn export_geojson_with(s: &ReviewSession, dir: &Path, opts: &ExportOptions) -> io::Result<ExportCounts> {
+    let (net, counts) = annotated_network(s, opts);
+    crate::io::write_geojson::write_network_geojson(dir, &net, s.network().source_crs)?;
+    Ok(counts)
 }
 
 /// Writes the corrected network as a GeoPackage (layers `stations`, `cables`,
 /// `connections` with the corrections applied) in the network's source CRS, every
-/// original attribute kept as a column. Atomic.
-pub fn export_gpkg(s: &ReviewSession, path: &Path) -> io::Result<()> {
-    gpkg::write_network_gpkg(path, &s.corrected_network())
+/// original attribute kept as a column and the review's `lvtopo_*` columns added. Atomic.
+pub fn export_gpkg(s: &ReviewSession, path: &Path) -> io::Result<ExportCounts> {
+    export_gpkg_with(s, path, &ExportOptions::default())
+}
+
+/// [`export_gpkg`] with options (only the corrected connections).
+pub fn export_gpkg_with(s: &ReviewSession, path: &Path, opts: &ExportOptions) -> io::Result<ExportCounts> {
+    let (net, counts) = annotated_network(s, opts);
+    gpkg::write_network_gpkg(path, &net)?;
+    Ok(counts)
 }
 
 /// File names written by [`export_all`] into its folder.
@@ -57,6 +74,8 @@ pub struct ExportSummary {
     pub correction_rows: usize,
     /// Connections with at least one corrected field.
     pub changed_connections: usize,
+    /// The network export's counts (the same for GeoPackage and GeoJSON).
+    pub counts: ExportCounts,
     /// Corrected connections whose cable, feeder and station do not fit together.
     pub inconsistencies: Vec<super::Inconsistency>,
     /// Assumptions of the power-grid-model export.
@@ -82,7 +101,7 @@ pub fn export_all(s: &ReviewSession, dir: &Path, progress: &dyn crate::progress:
     }
     progress.set(0.1, "writing the corrected network as GeoPackage");
     let p = dir.join(names::GPKG);
-    export_gpkg(s, &p)?;
+    sum.counts = export_gpkg(s, &p)?;
     sum.files.push(p);
     if progress.is_cancelled() {
         return Err(cancelled());
