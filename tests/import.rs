@@ -252,6 +252,24 @@ fn truncated_gzip() {
 }
 
 #[test]
+fn unknown_phase_feeder_and_cable_are_values_counted_in_the_report() {
+    let unknown = GOOD_CONN
+        .replace(r#""phase":"L1""#, r#""phase":"onbekend""#)
+        .replace(r#""cable_id":"K1""#, r#""cable_id":"?""#)
+        .replace(r#""feeder_id":"S1-F1""#, r#""feeder_id":"""#);
+    let d = clean_with("connections.geojson", &connections(&[&unknown]));
+    let l = load(d.path());
+    assert!(issues(&l.report).is_empty(), "{:?}", issues(&l.report));
+    let c = &l.network.connections[0];
+    assert_eq!((c.phase, c.feeder_id.as_deref(), c.cable_id.as_deref()), (None, None, None));
+    let s = l.report.files.iter().find(|f| f.file == "connections.geojson").unwrap();
+    assert_eq!(s.unknown.values().copied().collect::<Vec<_>>(), [1, 1, 1], "{:?}", s.unknown);
+    assert!(l.report.to_string().contains("not known in GIS, to be filled in: cable_id 1, feeder_id 1, phase 1"));
+    // Placed on the nearest section from its point.
+    assert_eq!(l.topology.attachments[0].map(|a| l.network.cables[a.cable].id.as_str()), Some("K1"));
+}
+
+#[test]
 fn connection_whose_cable_does_not_exist_is_kept_and_flagged() {
     let bad = GOOD_CONN.replace(r#""cable_id":"K1""#, r#""cable_id":"K99""#);
     let d = clean_with("connections.geojson", &connections(&[&bad]));
@@ -281,11 +299,13 @@ fn broken_network_report_names_every_problem() {
             format!(r#"{c} 7 (871687100000000051), column "pv_kwp_registered": expected a number, found "3,5""#),
             r#"warning: connections.geojson feature 8 (871687100000000068), column "feeder_id": feeder "S1-F2" differs from feeder "S1-F1" of its cable "K1""#.to_string(),
             format!(r#"{c} 9, column "ean": required value is missing"#),
-            format!(r#"{c} 10 (871687100000000075): expected a Point geometry, found a LineString"#),
         ]
     );
     let s = &l.report.files[2];
-    assert_eq!((s.rows_read, s.accepted, s.rejected, s.warnings), (10, 4, 6, 2));
+    assert_eq!((s.rows_read, s.accepted, s.rejected, s.warnings), (10, 5, 5, 2));
+    // A LineString is a service line: the house at the end away from the cables.
+    let sl = &l.network.connections[l.network.connection_index("871687100000000075").expect("service line accepted")];
+    assert!(sl.service_joint.is_some());
 
     let m = load_measurements(&[fixture("broken/voltage.csv")], &l.network, &NoProgress).unwrap();
     let v = "error: voltage.csv row";

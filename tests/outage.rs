@@ -15,6 +15,7 @@ fn cable(id: &str, feeder: &str, a: (f64, f64), b: (f64, f64)) -> Cable {
         id: id.into(),
         station_id: "S1".into(),
         feeder_id: feeder.into(),
+        feeder_derived: false,
         from_node: None,
         to_node: None,
         conductor: None,
@@ -48,9 +49,9 @@ fn network() -> (Network, Topology) {
             conns.push(Connection {
                 ean: ean_with_check_digit(&format!("871000000000{n:05}")),
                 station_id: "S1".into(),
-                feeder_id: c.feeder_id.clone(),
-                cable_id: c.id.clone(),
-                phase: PhaseConnection::Single(Phase::L1),
+                feeder_id: Some(c.feeder_id.clone()),
+                cable_id: Some(c.id.clone()),
+                phase: Some(PhaseConnection::Single(Phase::L1)),
                 street: Some("Dorpsstraat".into()),
                 house_number: Some(n),
                 house_number_addition: None,
@@ -59,6 +60,7 @@ fn network() -> (Network, Topology) {
                 pv_kwp_registered: None,
                 capacity: if n == 5 { "1x10A".parse().unwrap() } else { Capacity::default() },
                 pos: pt(x + dx, y + dy),
+                service_joint: None,
                 extra: Default::default(),
             });
         }
@@ -71,7 +73,7 @@ fn network() -> (Network, Topology) {
 
 /// Connections (indices) on a cable, in order; the 4th is conventional.
 fn on(net: &Network, cable: &str) -> Vec<usize> {
-    (0..net.connections.len()).filter(|&i| net.connections[i].cable_id == cable).collect()
+    (0..net.connections.len()).filter(|&i| net.connections[i].cable() == cable).collect()
 }
 
 fn answers(net: &Network, dead: &[usize], live: &[usize], silent: &[usize]) -> BTreeMap<usize, Option<Observed>> {

@@ -148,9 +148,9 @@ fn a_feeder_of_nine_is_merged_into_its_station() {
             conns.push(Connection {
                 ean: format!("{feeder}{i}"),
                 station_id: "S1".into(),
-                feeder_id: feeder.into(),
-                cable_id: format!("{feeder}-1"),
-                phase: PhaseConnection::Single(Phase::L2),
+                feeder_id: Some(feeder.into()),
+                cable_id: Some(format!("{feeder}-1")),
+                phase: Some(PhaseConnection::Single(Phase::L2)),
                 street: None,
                 house_number: None,
                 house_number_addition: None,
@@ -159,6 +159,7 @@ fn a_feeder_of_nine_is_merged_into_its_station() {
                 pv_kwp_registered: None,
                 capacity: Capacity::default(),
                 pos: GeoPoint::default(),
+                service_joint: None,
                 extra: Default::default(),
             });
         }

@@ -44,6 +44,7 @@ fn street_network() -> (Network, Vec<TruthRow>) {
                     id: cid.clone(),
                     station_id: sid.clone(),
                     feeder_id: fid.clone(),
+                    feeder_derived: false,
                     from_node: None,
                     to_node: None,
                     conductor: Some(if k == 0 { "4x150Al".into() } else { "4x95Al".into() }),
@@ -80,9 +81,9 @@ fn street_network() -> (Network, Vec<TruthRow>) {
                     conns.push(Connection {
                         ean: ean.clone(),
                         station_id: sid.clone(),
-                        feeder_id: gis_feeder,
-                        cable_id: gis_cable,
-                        phase: gis_phase,
+                        feeder_id: Some(gis_feeder),
+                        cable_id: Some(gis_cable),
+                        phase: Some(gis_phase),
                         street: Some(format!("Kerkstraat{}", s + 1)),
                         house_number: Some(n),
                         house_number_addition: if n.is_multiple_of(4) { Some("A".into()) } else { None },
@@ -91,6 +92,7 @@ fn street_network() -> (Network, Vec<TruthRow>) {
                         pv_kwp_registered: if n.is_multiple_of(6) { Some(3.2) } else { None },
                         capacity: if three { "3x25A".parse().unwrap() } else { "1x35A".parse().unwrap() },
                         pos: lvtopo::crs::point_from_rd(x, y),
+                        service_joint: None,
                         extra,
                     });
                     truth.push(TruthRow {
@@ -125,10 +127,11 @@ fn analysis_from_truth(net: &Network, truth: &[TruthRow]) -> AnalysisResult {
                 (PhaseConnection::Single(p), _) => InferredPhase::Single(p),
                 (PhaseConnection::Three, r) => InferredPhase::Rotation(r.unwrap_or(Rotation::IDENTITY)),
             };
-            let differs = c.cable_id != t.cable_id
+            let differs = c.cable() != t.cable_id
                 || match inferred_phase {
-                    InferredPhase::Single(p) => c.phase != PhaseConnection::Single(p),
+                    InferredPhase::Single(p) => c.phase != Some(PhaseConnection::Single(p)),
                     InferredPhase::Rotation(r) => r != Rotation::IDENTITY,
+                    InferredPhase::Group(_) => true,
                 };
             Assignment {
                 connection: i,
@@ -196,12 +199,12 @@ fn review_with_undo_survives_a_restart_and_matches_the_truth() {
     for (i, t) in truth.iter().enumerate() {
         let e = s.effective(i);
         assert_eq!(
-            (e.cable_id.as_str(), e.feeder_id.as_str(), e.station_id.as_str()),
+            (e.cable(), e.feeder(), e.station_id.as_str()),
             (t.cable_id.as_str(), t.feeder_id.as_str(), t.station_id.as_str()),
             "{}",
             t.ean
         );
-        assert_eq!(e.phase, t.phase, "{}", t.ean);
+        assert_eq!(e.phase, Some(t.phase), "{}", t.ean);
         if t.rotation.is_some_and(|r| r != Rotation::IDENTITY) {
             assert_eq!(e.rotation, t.rotation, "{}", t.ean);
         }
@@ -251,9 +254,9 @@ fn corrections_csv_lists_every_change_with_its_evidence() {
     for (i, t) in truth.iter().enumerate() {
         let c = &net.connections[i];
         let get = |f: &str, gis: &str| now.get(&(c.ean.clone(), f.to_string())).cloned().unwrap_or_else(|| gis.to_string());
-        assert_eq!(get("cable", &c.cable_id), t.cable_id);
-        assert_eq!(get("feeder", &c.feeder_id), t.feeder_id);
-        assert_eq!(get("phase", &c.phase.to_string()), t.phase.to_string());
+        assert_eq!(get("cable", c.cable()), t.cable_id);
+        assert_eq!(get("feeder", c.feeder()), t.feeder_id);
+        assert_eq!(get("phase", &c.phase_text()), t.phase.to_string());
     }
 }
 
@@ -435,7 +438,7 @@ fn geopackage_export_opens_in_gdal_with_crs_layers_and_attributes() {
         assert!(info.contains(field), "{field} missing");
     }
     // The corrected values and an original attribute of one moved connection, as GDAL reads them.
-    let moved = truth.iter().enumerate().find(|(i, t)| s.network().connections[*i].cable_id != t.cable_id).unwrap().1;
+    let moved = truth.iter().enumerate().find(|(i, t)| s.network().connections[*i].cable() != t.cable_id).unwrap().1;
     let out = Command::new("ogrinfo")
         .args(["-ro", "-q", "-where", &format!("ean = '{}'", moved.ean)])
         .arg(&path)
@@ -471,8 +474,8 @@ fn generated_sample_network_corrected_from_its_truth_exports_and_flows() {
     s.apply(SessionCommand::AcceptAllAbove { min_confidence: 0.0, station: None, feeder: None }).unwrap();
     for (i, t) in truth.iter().enumerate() {
         let e = s.effective(i);
-        assert_eq!((e.cable_id.as_str(), e.phase), (t.cable_id.as_str(), t.phase), "{}", t.ean);
-        assert_eq!(e.feeder_id, t.feeder_id, "{}", t.ean);
+        assert_eq!((e.cable(), e.phase), (t.cable_id.as_str(), Some(t.phase)), "{}", t.ean);
+        assert_eq!(e.feeder(), t.feeder_id, "{}", t.ean);
     }
     assert!(s.inconsistencies().is_empty(), "{:?}", s.inconsistencies());
 

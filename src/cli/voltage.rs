@@ -206,7 +206,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 h.connections.iter().map(move |&c| {
                     vec![
                         net.connections[c].ean.clone(),
-                        net.connections[c].cable_id.clone(),
+                        net.connections[c].cable().to_string(),
                         match &h.subject {
                             neutral::NeutralSubject::Meter(_) => "three_phase_meter".into(),
                             neutral::NeutralSubject::Cable(id) => format!("neighbours_on_cable {id}"),

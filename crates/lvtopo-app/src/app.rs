@@ -465,11 +465,12 @@ impl LvtopoApp {
             self.state.review_generation += 1;
         }
         let msg = format!(
-            "Analysis done in {:.1} s: {} confirmed, {} suggestion(s) on {} connection(s), {} insufficient data",
+            "Analysis done in {:.1} s: {} confirmed, {} suggestion(s) on {} connection(s), {} filled in, {} insufficient data",
             elapsed.as_secs_f64(),
             count(Status::Ok),
             suggestions,
             count(Status::SuggestChange),
+            count(Status::FillIn),
             count(Status::InsufficientData)
         );
         self.state.analysis = Some(std::sync::Arc::new(r));

@@ -121,7 +121,7 @@ pub fn phase_change(state: &AppState, cmd: &SessionCommand) -> Verdict {
     let Some(s) = state.session.as_ref() else { return Verdict::Go };
     let current = s.effective(*connection).phase;
     let confirmed = a.status == Status::Ok
-        && matches!(a.inferred_phase, Some(InferredPhase::Single(p)) if current == lvtopo_core::model::PhaseConnection::Single(p));
+        && matches!(a.inferred_phase, Some(InferredPhase::Single(p)) if current == Some(lvtopo_core::model::PhaseConnection::Single(p)));
     if !confirmed {
         return Verdict::Go;
     }
@@ -129,7 +129,8 @@ pub fn phase_change(state: &AppState, cmd: &SessionCommand) -> Verdict {
     let mut q = Confirmation::new(
         "Change a confirmed phase?",
         format!(
-            "The voltages confirm {ean} on {current} (confidence {:.2}). Setting {phase} goes against the measurement: say why (site visit, meter swap, ...).",
+            "The voltages confirm {ean} on {} (confidence {:.2}). Setting {phase} goes against the measurement: say why (site visit, meter swap, ...).",
+            current.map(|p| p.to_string()).unwrap_or_default(),
             a.phase_confidence
         ),
         format!("Set {phase}"),

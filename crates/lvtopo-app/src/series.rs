@@ -14,19 +14,23 @@ pub enum Wiring {
     Single(Phase),
     /// Three-phase meter with this terminal rotation.
     Three(Rotation),
+    /// Phase not known in GIS and not (or only as an unnamed group) filled in: the meter
+    /// is left out of the phase references.
+    Unknown,
 }
 
 impl Wiring {
-    pub fn registered(p: PhaseConnection) -> Wiring {
+    pub fn registered(p: Option<PhaseConnection>) -> Wiring {
         match p {
-            PhaseConnection::Single(p) => Wiring::Single(p),
-            PhaseConnection::Three => Wiring::Three(Rotation::IDENTITY),
+            Some(PhaseConnection::Single(p)) => Wiring::Single(p),
+            Some(PhaseConnection::Three) => Wiring::Three(Rotation::IDENTITY),
+            None => Wiring::Unknown,
         }
     }
-    pub fn inferred(registered: PhaseConnection, inferred: Option<InferredPhase>) -> Wiring {
+    pub fn inferred(registered: Option<PhaseConnection>, inferred: Option<InferredPhase>) -> Wiring {
         match (registered, inferred) {
-            (PhaseConnection::Single(_), Some(InferredPhase::Single(p))) => Wiring::Single(p),
-            (PhaseConnection::Three, Some(InferredPhase::Rotation(r))) => Wiring::Three(r),
+            (Some(PhaseConnection::Single(_)) | None, Some(InferredPhase::Single(p))) => Wiring::Single(p),
+            (Some(PhaseConnection::Three) | None, Some(InferredPhase::Rotation(r))) => Wiring::Three(r),
             _ => Wiring::registered(registered),
         }
     }
@@ -35,6 +39,7 @@ impl Wiring {
         match self {
             Wiring::Single(p) => vec![(Phase::L1, p)],
             Wiring::Three(r) => Phase::ALL.iter().map(|&t| (t, r.grid_phase(t))).collect(),
+            Wiring::Unknown => Vec::new(),
         }
     }
 }
@@ -117,7 +122,7 @@ mod tests {
     fn rotated_meter_maps_terminals_to_grid_phases() {
         let w = Wiring::Three("L2L3L1".parse().unwrap());
         assert_eq!(w.channels(), vec![(Phase::L1, Phase::L2), (Phase::L2, Phase::L3), (Phase::L3, Phase::L1)]);
-        let inferred = Wiring::inferred(PhaseConnection::Single(Phase::L1), Some(InferredPhase::Single(Phase::L3)));
+        let inferred = Wiring::inferred(Some(PhaseConnection::Single(Phase::L1)), Some(InferredPhase::Single(Phase::L3)));
         assert_eq!(inferred, Wiring::Single(Phase::L3));
     }
 

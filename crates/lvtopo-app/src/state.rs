@@ -196,9 +196,9 @@ impl AppState {
         let s = self.session.as_ref()?;
         let e = s.effective(conn);
         match (e.phase, e.rotation) {
-            (lvtopo_core::model::PhaseConnection::Single(p), _) => Some(InferredPhase::Single(p)),
-            (lvtopo_core::model::PhaseConnection::Three, Some(r)) => Some(InferredPhase::Rotation(r)),
-            (lvtopo_core::model::PhaseConnection::Three, None) => None,
+            (Some(lvtopo_core::model::PhaseConnection::Single(p)), _) => Some(InferredPhase::Single(p)),
+            (Some(lvtopo_core::model::PhaseConnection::Three), Some(r)) => Some(InferredPhase::Rotation(r)),
+            (Some(lvtopo_core::model::PhaseConnection::Three), None) | (None, _) => None,
         }
     }
 

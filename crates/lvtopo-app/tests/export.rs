@@ -56,7 +56,7 @@ fn export_without_native_dialog_asks_reviewer_once_and_writes_the_review_columns
     // A manual phase change: the reviewer's name is asked first, then the change is made.
     let conn = {
         let net = h.state().state.network().unwrap();
-        (0..net.connections.len()).find(|&i| net.connections[i].phase == PhaseConnection::Single(Phase::L1)).unwrap()
+        (0..net.connections.len()).find(|&i| net.connections[i].phase == Some(PhaseConnection::Single(Phase::L1))).unwrap()
     };
     let set = SessionCommand::SetPhase { connection: conn, phase: PhaseConnection::Single(Phase::L2), note: None };
     h.state_mut().commands.push(Command::Ui(UiCommand::Review(set)));

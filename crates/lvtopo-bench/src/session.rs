@@ -42,6 +42,7 @@ fn region(n: usize) -> Network {
                     id: format!("{fid}-C{k}"),
                     station_id: sid.clone(),
                     feeder_id: fid.clone(),
+                    feeder_derived: false,
                     from_node: None,
                     to_node: None,
                     conductor: Some("4x150Al".into()),
@@ -62,9 +63,13 @@ fn region(n: usize) -> Network {
                     conns.push(Connection {
                         ean: ean_with_check_digit(&format!("871{i:014}")),
                         station_id: sid.clone(),
-                        feeder_id: fid.clone(),
-                        cable_id: format!("{fid}-C{k}"),
-                        phase: if i % 9 == 0 { PhaseConnection::Three } else { PhaseConnection::Single(Phase::from_index(i)) },
+                        feeder_id: Some(fid.clone()),
+                        cable_id: Some(format!("{fid}-C{k}")),
+                        phase: Some(if i % 9 == 0 {
+                            PhaseConnection::Three
+                        } else {
+                            PhaseConnection::Single(Phase::from_index(i))
+                        }),
                         street: Some(format!("Straat {s}-{f}")),
                         house_number: Some(j as u32 + 1),
                         house_number_addition: None,
@@ -73,6 +78,7 @@ fn region(n: usize) -> Network {
                         pv_kwp_registered: None,
                         capacity: Capacity::default(),
                         pos: lvtopo_core::crs::point_from_rd(sx + dx * t - dy * 10.0, sy + dy * t + dx * 10.0),
+                        service_joint: None,
                         extra: Default::default(),
                     });
                 }
@@ -87,13 +93,13 @@ fn analysis(net: &Network, share: f64) -> AnalysisResult {
     let assignments = (0..net.connections.len())
         .map(|i| {
             let c = &net.connections[i];
-            let change = i % every == 0 && !c.phase.is_three_phase();
-            let phase = c.phase.single().map(|p| if change { Phase::from_index(p.index() + 1) } else { p });
+            let change = i % every == 0 && c.phase.is_some_and(|p| !p.is_three_phase());
+            let phase = c.phase.and_then(|p| p.single()).map(|p| if change { Phase::from_index(p.index() + 1) } else { p });
             Assignment {
                 connection: i,
-                inferred_feeder: Some(c.feeder_id.clone()),
+                inferred_feeder: c.feeder_id.clone(),
                 feeder_confidence: 0.99,
-                inferred_cable: Some(c.cable_id.clone()),
+                inferred_cable: c.cable_id.clone(),
                 cable_confidence: 0.95,
                 inferred_phase: phase.map(InferredPhase::Single),
                 phase_confidence: 0.5 + 0.5 * ((i * 7919) % 1000) as f64 / 1000.0,

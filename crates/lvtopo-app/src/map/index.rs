@@ -115,7 +115,7 @@ impl MapIndex {
         }
         for (c, w) in net.connections.iter().zip(&connections) {
             if valid(w) {
-                feeder_bounds.entry(c.feeder_id.clone()).or_insert(WorldRect::EMPTY).extend(*w);
+                feeder_bounds.entry(c.feeder_label()).or_insert(WorldRect::EMPTY).extend(*w);
             }
         }
         let mut feeder_pos: HashMap<String, u32> = HashMap::new();
@@ -129,7 +129,7 @@ impl MapIndex {
             feeder_ids.len() as u32 - 1
         };
         let cable_feeder: Vec<u32> = net.cables.iter().map(|c| feeder_of(&c.feeder_id)).collect();
-        let connection_feeder: Vec<u32> = net.connections.iter().map(|c| feeder_of(&c.feeder_id)).collect();
+        let connection_feeder: Vec<u32> = net.connections.iter().map(|c| feeder_of(&c.feeder_label())).collect();
         let bounds = WorldRect::of_points(connections.iter().chain(&stations).chain(cables.iter().flatten()).copied());
         MapIndex {
             connection_tree: RTree::bulk_load(point_entries(&connections)),

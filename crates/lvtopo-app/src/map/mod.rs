@@ -440,12 +440,12 @@ fn connection_tooltip(ui: &mut Ui, state: &AppState, overlays: &[OverlaySlot], i
     if !addr.is_empty() {
         ui.label(addr);
     }
-    let mut phase = format!("Phase {} (GIS)", c.phase);
+    let mut phase = format!("Phase {} (GIS)", c.phase.map_or("unknown".to_string(), |p| p.to_string()));
     if let Some(p) = state.assignment(i).and_then(|a| a.inferred_phase) {
         phase.push_str(&format!(" · inferred {p}"));
     }
     ui.label(phase);
-    ui.label(format!("Feeder {} · cable {}", c.feeder_id, c.cable_id));
+    ui.label(format!("Feeder {} · cable {}", c.feeder_label(), c.cable_id.as_deref().unwrap_or("(unknown)")));
     let mark = state.review_mark(i);
     if mark != ReviewMark::NotAnalysed {
         ui.colored_label(mark.color(), mark.label());

@@ -81,10 +81,15 @@ pub fn phase_color(p: Phase) -> Color32 {
     }
 }
 
-pub fn phase_connection_color(p: PhaseConnection) -> Color32 {
+/// Phase not registered in GIS, or filled in only as a group no anchor could name: a
+/// class of its own (dashed-grey in the legend), never one of the phase colours.
+pub const PHASE_NOT_KNOWN: Color32 = Color32::from_rgb(0xd0, 0x8c, 0xd8);
+
+pub fn phase_connection_color(p: Option<PhaseConnection>) -> Color32 {
     match p {
-        PhaseConnection::Single(p) => phase_color(p),
-        PhaseConnection::Three => THREE_PHASE,
+        Some(PhaseConnection::Single(p)) => phase_color(p),
+        Some(PhaseConnection::Three) => THREE_PHASE,
+        None => PHASE_NOT_KNOWN,
     }
 }
 
@@ -161,7 +166,7 @@ impl ReviewMark {
     pub fn from_status(s: Status) -> ReviewMark {
         match s {
             Status::Ok => ReviewMark::Confirmed,
-            Status::SuggestChange => ReviewMark::Pending,
+            Status::SuggestChange | Status::FillIn => ReviewMark::Pending,
             Status::InsufficientData => ReviewMark::InsufficientData,
         }
     }
@@ -171,6 +176,7 @@ pub fn inferred_phase_color(a: Option<&Assignment>) -> Color32 {
     match a.and_then(|a| a.inferred_phase) {
         Some(InferredPhase::Single(p)) => phase_color(p),
         Some(InferredPhase::Rotation(_)) => THREE_PHASE,
+        Some(InferredPhase::Group(_)) => PHASE_NOT_KNOWN,
         None => UNKNOWN,
     }
 }
@@ -193,7 +199,7 @@ pub fn connection_color(
             }
             _ => UNKNOWN,
         },
-        ColorMode::Feeder => feeder_color(feeder_index(&conn.feeder_id)),
+        ColorMode::Feeder => feeder_color(feeder_index(&conn.feeder_label())),
     }
 }
 

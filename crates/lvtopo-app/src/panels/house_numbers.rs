@@ -118,7 +118,9 @@ impl HouseNumbersPanel {
             Some(Scope::Street(s)) => {
                 (0..net.connections.len()).filter(|&i| net.connections[i].street.as_deref() == Some(s)).collect()
             }
-            Some(Scope::Feeder(f)) => (0..net.connections.len()).filter(|&i| &net.connections[i].feeder_id == f).collect(),
+            Some(Scope::Feeder(f)) => {
+                (0..net.connections.len()).filter(|&i| net.connections[i].feeder_id.as_ref() == Some(f)).collect()
+            }
             None => Vec::new(),
         }
     }

@@ -99,13 +99,13 @@ fn attributes(ui: &mut egui::Ui, c: &Connection) {
 fn comparison(ui: &mut egui::Ui, c: &Connection, a: Option<&Assignment>) {
     let Some(a) = a else {
         egui::Grid::new("inspector-gis").num_columns(2).show(ui, |ui| {
-            for (k, v) in [("station", &c.station_id), ("feeder", &c.feeder_id), ("cable", &c.cable_id)] {
+            for (k, v) in [("station", c.station_id.as_str()), ("feeder", c.feeder()), ("cable", c.cable())] {
                 ui.weak(k);
-                ui.label(v);
+                ui.label(if v.is_empty() { "unknown" } else { v });
                 ui.end_row();
             }
             ui.weak("phase");
-            ui.label(c.phase.to_string());
+            ui.label(c.phase.map_or("unknown".to_string(), |p| p.to_string()));
             ui.end_row();
         });
         ui.weak("Not analysed yet (Analysis > Run analysis, F5).");
@@ -117,6 +117,7 @@ fn comparison(ui: &mut egui::Ui, c: &Connection, a: Option<&Assignment>) {
             Status::Ok => "GIS registration confirmed",
             Status::SuggestChange => "The data suggest a change",
             Status::InsufficientData => "Insufficient data",
+            Status::FillIn => "Filled in: the GIS did not know",
         };
         ui.colored_label(mark.color(), egui::RichText::new(text).strong());
     });
@@ -130,9 +131,9 @@ fn comparison(ui: &mut egui::Ui, c: &Connection, a: Option<&Assignment>) {
         ui.end_row();
         let inferred_phase = a.inferred_phase.map(|p| p.to_string());
         let rows: [(&str, String, Option<String>, f64); 3] = [
-            ("phase", c.phase.to_string(), inferred_phase, a.phase_confidence),
-            ("feeder", c.feeder_id.clone(), a.inferred_feeder.clone(), a.feeder_confidence),
-            ("cable", c.cable_id.clone(), a.inferred_cable.clone(), a.cable_confidence),
+            ("phase", c.phase.map_or("unknown".to_string(), |p| p.to_string()), inferred_phase, a.phase_confidence),
+            ("feeder", c.feeder_id.clone().unwrap_or_else(|| "unknown".into()), a.inferred_feeder.clone(), a.feeder_confidence),
+            ("cable", c.cable_id.clone().unwrap_or_else(|| "unknown".into()), a.inferred_cable.clone(), a.cable_confidence),
         ];
         for (k, gis, inf, conf) in rows {
             ui.weak(k);
@@ -242,7 +243,7 @@ impl InspectorPanel {
         if self.cache.as_ref().is_none_or(|c| c.key != key) {
             let feeder = &c.feeder_id;
             let members: Vec<(usize, Wiring)> = (0..net.connections.len())
-                .filter(|&k| &net.connections[k].feeder_id == feeder)
+                .filter(|&k| feeder.is_some() && &net.connections[k].feeder_id == feeder)
                 .map(|k| (k, wiring_of(k)))
                 .collect();
             let refs = phase_references(net, table, members.iter().copied(), Some(i));
@@ -257,7 +258,8 @@ impl InspectorPanel {
         });
         ui.weak(format!(
             "Against the mean of each phase of feeder {} ({} connections, with corrections)",
-            c.feeder_id, cache.members
+            c.feeder_label(),
+            cache.members
         ));
         let n = table.grid.len;
         let common: Vec<f32> = (0..n)
@@ -304,6 +306,7 @@ impl InspectorPanel {
                         let name = match own {
                             Wiring::Single(_) => format!("this meter (on {grid})"),
                             Wiring::Three(_) => format!("meter {terminal} (on {grid})"),
+                            Wiring::Unknown => format!("meter {terminal}"),
                         };
                         pui.line(Line::new(name, to_points(table.series(si))).color(egui::Color32::BLACK).width(2.0));
                     }

@@ -235,7 +235,7 @@ impl View for ReviewPanel {
                         ui.label(c.address());
                     });
                     row.col(|ui| {
-                        ui.label(&c.feeder_id);
+                        ui.label(c.feeder_label());
                     });
                     row.col(|ui| {
                         ui.label(sg.field.as_str());

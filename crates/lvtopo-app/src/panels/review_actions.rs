@@ -80,12 +80,12 @@ pub fn connection_actions(ui: &mut egui::Ui, cx: &mut ViewContext<'_>, conn: usi
                 PhaseConnection::Three,
             ];
             for p in phases {
-                if ui.selectable_label(eff.phase == p, p.to_string()).clicked() && eff.phase != p {
+                if ui.selectable_label(eff.phase == Some(p), p.to_string()).clicked() && eff.phase != Some(p) {
                     out.push(UiCommand::Review(SessionCommand::SetPhase { connection: conn, phase: p, note: None }));
                 }
             }
         });
-        if eff.phase.is_three_phase() {
+        if eff.phase.is_some_and(|p| p.is_three_phase()) {
             ui.horizontal_wrapped(|ui| {
                 ui.label("Meter rotation");
                 let cur = eff.rotation.unwrap_or(Rotation::IDENTITY);
@@ -97,7 +97,7 @@ pub fn connection_actions(ui: &mut egui::Ui, cx: &mut ViewContext<'_>, conn: usi
             });
         }
         ui.horizontal(|ui| {
-            ui.label(format!("Cable {}", eff.cable_id));
+            ui.label(format!("Cable {}", eff.cable_id.as_deref().unwrap_or("unknown")));
             let picking = cx.state.picking_cable_for == Some(conn);
             if picking {
                 if ui.button("Cancel picking").clicked() {
@@ -118,7 +118,11 @@ pub fn connection_actions(ui: &mut egui::Ui, cx: &mut ViewContext<'_>, conn: usi
             }
         }
         if eff.feeder_id != c.feeder_id || eff.station_id != c.station_id {
-            ui.weak(format!("With corrections: feeder {} at station {}", eff.feeder_id, eff.station_id));
+            ui.weak(format!(
+                "With corrections: feeder {} at station {}",
+                eff.feeder_id.as_deref().unwrap_or("unknown"),
+                eff.station_id
+            ));
         }
     });
     for c in out {

@@ -74,7 +74,10 @@ pub fn selection_list(ui: &mut egui::Ui, cx: &mut ViewContext<'_>) {
                 }
                 ui.label(c.address());
                 let mark = cx.state.review_mark(i);
-                ui.colored_label(mark.color(), format!("{} · {}", c.phase, mark.label()));
+                ui.colored_label(
+                    mark.color(),
+                    format!("{} · {}", c.phase.map_or("phase unknown".to_string(), |p| p.to_string()), mark.label()),
+                );
                 ui.end_row();
             }
         });

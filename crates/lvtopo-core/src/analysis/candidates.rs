@@ -107,7 +107,9 @@ impl NetworkIndex {
         }
         street_numbers.values_mut().for_each(|v| v.sort_unstable());
         for c in &net.connections {
-            let (Some(key), Some(ci)) = (street_key(c), net.cable_index(&c.cable_id)) else { continue };
+            let (Some(key), Some(ci)) = (street_key(c), c.cable_id.as_deref().and_then(|id| net.cable_index(id))) else {
+                continue;
+            };
             let list = &mut cable_streets[ci];
             match list.iter_mut().find(|(k, _)| *k == key) {
                 Some(e) => e.1 += 1,
@@ -149,9 +151,9 @@ impl NetworkIndex {
         let mut out: Vec<(usize, f64)> = Vec::new();
         let gis = self
             .feeder_by_id
-            .get(&c.feeder_id)
+            .get(c.feeder())
             .copied()
-            .or_else(|| net.cable_index(&c.cable_id).and_then(|ci| self.cable_feeder[ci]));
+            .or_else(|| net.cable_index(c.cable()).and_then(|ci| self.cable_feeder[ci]));
         if let Some(f) = gis {
             let d = near
                 .iter()
@@ -209,7 +211,7 @@ impl NetworkIndex {
         opts: &AnalysisOptions,
     ) -> Vec<(usize, f64)> {
         let c = &net.connections[conn];
-        let gis = net.cable_index(&c.cable_id).filter(|&ci| self.cable_feeder[ci] == Some(feeder));
+        let gis = net.cable_index(c.cable()).filter(|&ci| self.cable_feeder[ci] == Some(feeder));
         let mut near: Vec<(usize, f64)> = self
             .cables_near(c.pos.x, c.pos.y, opts.search_radius_m)
             .into_iter()
@@ -351,7 +353,7 @@ impl NetworkIndex {
     /// neighbour registered elsewhere multiplies a section's weight by [`NEIGHBOUR_MISMATCH`].
     fn weigh_by_neighbours(&self, net: &Network, conn: usize, scored: &mut [(usize, f64)]) {
         for nb in self.number_neighbours(net, conn) {
-            let nb_cable = net.cable_index(&net.connections[nb].cable_id);
+            let nb_cable = net.cable_index(net.connections[nb].cable());
             for (ci, w) in scored.iter_mut() {
                 if Some(*ci) != nb_cable {
                     *w *= NEIGHBOUR_MISMATCH;
@@ -435,9 +437,9 @@ mod tests {
         Connection {
             ean: format!("E{street}{n}"),
             station_id: "S".into(),
-            feeder_id: "F1".into(),
-            cable_id: cable.into(),
-            phase: PhaseConnection::Single(Phase::L1),
+            feeder_id: Some("F1".into()),
+            cable_id: Some(cable.into()),
+            phase: Some(PhaseConnection::Single(Phase::L1)),
             street: Some(street.into()),
             house_number: Some(n),
             house_number_addition: None,
@@ -446,6 +448,7 @@ mod tests {
             pv_kwp_registered: None,
             capacity: Capacity::default(),
             pos: pt(at.0, at.1),
+            service_joint: None,
             extra: Default::default(),
         }
     }
@@ -518,8 +521,8 @@ mod tests {
             house(5, "Kerkstraat", "A", (40.0, 8.0)),
             house(2, "Dorpsstraat", "D", (30.0, 24.0)),
         ];
-        conns[1].feeder_id = "F2".into();
-        conns[3].feeder_id = "F2".into();
+        conns[1].feeder_id = Some("F2".into());
+        conns[3].feeder_id = Some("F2".into());
         let net = Network::new(vec![station], cables, conns, Crs::RdNew);
         let index = NetworkIndex::build(&net);
         let (f1, f2) = (index.feeder_by_id["F1"], index.feeder_by_id["F2"]);

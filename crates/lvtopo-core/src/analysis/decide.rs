@@ -131,6 +131,9 @@ pub fn decide(
 
     let inferred_phase =
         if k_h == 6 { InferredPhase::Rotation(Rotation::all()[k]) } else { InferredPhase::Single(Phase::from_index(k)) };
+    // A phase filled in from scratch: its group's name is only as sure as the anchors
+    // that named it (`cluster`), and an unnamed group is reported as such.
+    let (inferred_phase, k_conf) = super::cluster::name_fill_in(m, inferred_phase, k_conf);
     // Cable: prior from GIS and distance within the inferred feeder.
     // The cable step ran on the engine's most likely feeder; the tempered decision may
     // pick another one, and the cable must belong to the feeder reported with it.
@@ -148,8 +151,10 @@ pub fn decide(
     // rule as for feeder and phase): tempering the whole posterior shrank the registration
     // from 9:1 to 2:1 and let an uncertain geometry overrule a right registration.
     let gis_odds = opts.gis_cable_prior / (1.0 - opts.gis_cable_prior).max(1e-9);
-    let cable_prior: Vec<f64> =
-        cables.iter().map(|(ci, _)| if net.cables[*ci].id == conn.cable_id { gis_odds } else { 1.0 }).collect();
+    let cable_prior: Vec<f64> = cables
+        .iter()
+        .map(|(ci, _)| if Some(net.cables[*ci].id.as_str()) == conn.cable_id.as_deref() { gis_odds } else { 1.0 })
+        .collect();
     let tempered =
         temper_likelihood(&cables.iter().map(|c| c.1).collect::<Vec<_>>(), &cable_prior, opts.cable_decision_temperature);
     for (c, p) in cables.iter_mut().zip(tempered) {
@@ -161,13 +166,26 @@ pub fn decide(
     let cable_id = (cable != usize::MAX).then(|| net.cables[cable].id.clone());
     let cable_conf = c_prob * f_conf;
 
-    let feeder_changed = m.gis_feeder != Some(feeder);
-    let cable_changed = cable_id.as_deref() != Some(conn.cable_id.as_str());
+    // A value the GIS does not know is filled in, not changed.
+    let feeder_changed = m.gis_feeder.is_some() && m.gis_feeder != Some(feeder);
+    let cable_changed = conn.cable_id.is_some() && cable_id.as_deref() != conn.cable_id.as_deref();
+    let mut filled = super::cluster::filled_values(conn, &index.feeders[feeder].id, cable_id.as_deref(), inferred_phase);
+    filled.iter_mut().for_each(|f| {
+        let p = if f.starts_with("phase") {
+            k_conf
+        } else if f.starts_with("feeder") {
+            f_conf
+        } else {
+            cable_conf
+        };
+        f.push_str(&format!(" (p={p:.2})"));
+    });
     let mut confident = Vec::new();
     let mut doubtful = Vec::new();
     let mut weak = Vec::new();
     match (conn.phase, inferred_phase) {
-        (PhaseConnection::Single(g), InferredPhase::Single(p)) => {
+        (None, _) | (_, InferredPhase::Group(_)) => {}
+        (Some(PhaseConnection::Single(g)), InferredPhase::Single(p)) => {
             // Weight of the references each phase was judged against on this feeder (0: the
             // phase had none of its own, so the data never tested it).
             let ref_weight = |q: Phase| r.phase_ref_weight.get(fi).map_or(f64::INFINITY, |w| w[q.index()]);
@@ -200,7 +218,7 @@ pub fn decide(
                 weak.push(format!("phase {g} only weakly confirmed (p={k_conf:.2})"));
             }
         }
-        (PhaseConnection::Single(g), InferredPhase::Rotation(rot)) => {
+        (Some(PhaseConnection::Single(g)), InferredPhase::Rotation(rot)) => {
             ev.notes.push("registered single-phase, but the meter reports three phases".into());
             if k_conf >= opts.ok_threshold {
                 confident.push(format!("phase {g} -> three-phase {rot}"));
@@ -208,10 +226,10 @@ pub fn decide(
                 doubtful.push("three-phase meter registered single-phase; rotation ambiguous".into());
             }
         }
-        (PhaseConnection::Three, InferredPhase::Single(_)) => {
+        (Some(PhaseConnection::Three), InferredPhase::Single(_)) => {
             doubtful.push("registered three-phase, but the meter reports one channel".into());
         }
-        (PhaseConnection::Three, InferredPhase::Rotation(rot)) => {
+        (Some(PhaseConnection::Three), InferredPhase::Rotation(rot)) => {
             if k_conf < opts.ok_threshold {
                 weak.push(format!("rotation ambiguous (best {rot}, p={k_conf:.2})"));
             }
@@ -219,7 +237,7 @@ pub fn decide(
     }
     let mut feeder_change_confident = false;
     if feeder_changed {
-        let gis = if conn.feeder_id.is_empty() { "(none)" } else { conn.feeder_id.as_str() };
+        let gis = conn.feeder_id.as_deref().unwrap_or("(none)");
         let to = &index.feeders[feeder].id;
         // Close to the station every feeder carries almost the busbar voltage: there the
         // feeders' own drops are small next to the house's own load, whatever the
@@ -257,21 +275,24 @@ pub fn decide(
             && !index.unregistered_section_nearer(net, m.conn, feeder, cable, opts.search_radius_m);
         let needed = if relaxed { opts.new_feeder_cable_threshold.min(opts.suggest_threshold) } else { opts.suggest_threshold };
         if cable_conf >= opts.suggest_threshold {
-            confident.push(format!("cable {} -> {to}", conn.cable_id));
+            confident.push(format!("cable {} -> {to}", conn.cable()));
         } else if cable_conf >= needed {
             confident.push(format!(
                 "cable {} -> {to} (p={cable_conf:.3}: the most likely section of the new feeder; check it on the map)",
-                conn.cable_id
+                conn.cable()
             ));
         } else {
-            doubtful.push(format!("cable: {to} (p={cable_conf:.2}) instead of {}", conn.cable_id));
+            doubtful.push(format!("cable: {to} (p={cable_conf:.2}) instead of {}", conn.cable()));
         }
     }
 
     let (status, reason) = if !doubtful.is_empty() {
         (Status::InsufficientData, Some(format!("not certain enough to suggest a change: {}", doubtful.join("; "))))
     } else if !confident.is_empty() {
+        confident.extend(filled);
         (Status::SuggestChange, Some(confident.join("; ")))
+    } else if !filled.is_empty() {
+        (Status::FillIn, Some(format!("filled in: {}", filled.join("; "))))
     } else if !weak.is_empty() {
         (Status::InsufficientData, Some(weak.join("; ")))
     } else {

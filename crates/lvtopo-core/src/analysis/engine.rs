@@ -36,6 +36,11 @@ pub struct Meter {
     pub gis_feeder: Option<usize>,
     /// GIS phase of a single-phase registration.
     pub gis_phase: Option<Phase>,
+    /// Phase the clustering gives a meter whose phase the GIS does not know: it seeds the
+    /// references, never the prior ([`super::cluster`]).
+    pub seed_phase: Option<Phase>,
+    /// How the seeded phase's group was named (`None`: not filled in).
+    pub fill: Option<super::cluster::PhaseFill>,
     /// Clock correction in steps (1: the meter stamps interval start).
     pub shift: i32,
     /// Previous iteration's shares in the references.
@@ -169,13 +174,13 @@ impl<'a> Engine<'a> {
 
     /// Initial shares from the GIS registration (three-phase channels only in `C`).
     pub fn gis_contribs(&self, m: &Meter) -> Vec<Contribution> {
-        let Some(f) = m.gis_feeder else { return Vec::new() };
+        let Some(f) = super::cluster::home_feeder(m) else { return Vec::new() };
         let s = self.station_of(f) as u32;
         let mut out = Vec::new();
         for c in 0..m.channels.len() {
             out.push(Contribution { station: s, reference: refs::C as u16, channel: c as u8, weight: 1.0 });
         }
-        if let (Some(p), 1) = (m.gis_phase, m.channels.len()) {
+        if let (Some(p), 1) = (m.gis_phase.or(m.seed_phase), m.channels.len()) {
             let lf = self.feeder_local[f];
             out.push(Contribution { station: s, reference: refs::s_idx(p.index()) as u16, channel: 0, weight: m.s_weight });
             out.push(Contribution { station: s, reference: refs::f_idx(lf, p.index()) as u16, channel: 0, weight: 1.0 });
@@ -639,7 +644,7 @@ impl<'a> Engine<'a> {
         if r.posterior.is_empty() {
             return m.contribs.clone();
         }
-        let Some(g) = m.gis_feeder else { return Vec::new() };
+        let Some(g) = super::cluster::home_feeder(m) else { return Vec::new() };
         let Some(gi) = m.cands.iter().position(|&f| f == g) else { return Vec::new() };
         let k_h = r.hypotheses;
         let p_gis: f64 = r.posterior[gi * k_h..(gi + 1) * k_h].iter().sum();

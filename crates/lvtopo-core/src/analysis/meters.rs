@@ -40,17 +40,21 @@ pub fn meters(
                 return None;
             }
             let cd = index.candidate_feeders(net, topo, ci, opts.search_radius_m, opts.max_candidate_feeders);
-            let gis_phase = match c.phase {
-                PhaseConnection::Single(p) => Some(p),
-                PhaseConnection::Three => None,
-            };
+            let gis_phase = c.phase.and_then(PhaseConnection::single);
             Some(Meter {
                 conn: ci,
                 channels,
                 cands: cd.iter().map(|x| x.0).collect(),
                 cand_dist: cd.iter().map(|x| x.1).collect(),
-                gis_feeder: index.feeder_by_id.get(&c.feeder_id).copied(),
+                // Without a registered feeder, the registered cable's feeder is the GIS's.
+                gis_feeder: index
+                    .feeder_by_id
+                    .get(c.feeder())
+                    .copied()
+                    .or_else(|| net.cable_index(c.cable()).and_then(|ci| index.cable_feeder[ci])),
                 gis_phase,
+                seed_phase: None,
+                fill: None,
                 shift: 0,
                 contribs: Vec::new(),
                 s_weight: 1.0,

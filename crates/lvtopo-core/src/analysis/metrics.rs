@@ -38,6 +38,13 @@ pub struct Accuracy {
     /// that bin and how many of them are right.
     pub conf_n: [usize; 4],
     pub conf_ok: [usize; 4],
+    /// Connections with data and at least one value the GIS did not know (or status
+    /// `fill_in`), and of those the ones whose every changed or filled-in value is right.
+    pub fill_ins: usize,
+    pub fill_ins_right: usize,
+    /// Single-phase phases stated with a confidence of at least 0.99, and right among them.
+    pub phase_sure_n: usize,
+    pub phase_sure_ok: usize,
     /// Every wrong suggestion: EAN, what was suggested with which confidences, the truth.
     pub wrong_suggestions: Vec<String>,
 }
@@ -113,7 +120,15 @@ impl Accuracy {
             self.conf_n[b] += o.conf_n[b];
             self.conf_ok[b] += o.conf_ok[b];
         }
+        self.fill_ins += o.fill_ins;
+        self.fill_ins_right += o.fill_ins_right;
+        self.phase_sure_n += o.phase_sure_n;
+        self.phase_sure_ok += o.phase_sure_ok;
         self.wrong_suggestions.extend(o.wrong_suggestions.iter().cloned());
+    }
+    /// Share right of the single-phase phases stated at >= 0.99 (1 when there are none).
+    pub fn phase_sure(&self) -> f64 {
+        if self.phase_sure_n == 0 { 1.0 } else { ratio(self.phase_sure_ok, self.phase_sure_n) }
     }
     fn stated(&mut self, confidence: f64, right: bool) {
         let b = conf_bin(confidence);
@@ -152,6 +167,10 @@ pub fn evaluate(net: &Network, result: &AnalysisResult, truth: &[TruthRow]) -> A
             (PhaseConnection::Single(tp), InferredPhase::Single(p)) => {
                 acc.phase_n += 1;
                 acc.phase_ok += (tp == p) as usize;
+                if a.phase_confidence >= 0.99 {
+                    acc.phase_sure_n += 1;
+                    acc.phase_sure_ok += (tp == p) as usize;
+                }
                 tp == p
             }
             (PhaseConnection::Three, InferredPhase::Rotation(r)) => {
@@ -173,13 +192,13 @@ pub fn evaluate(net: &Network, result: &AnalysisResult, truth: &[TruthRow]) -> A
         if a.inferred_feeder.is_some() {
             acc.feeder_n += 1;
             acc.feeder_ok += feeder_right as usize;
-            acc.gis_feeder_ok += (c.feeder_id == t.feeder_id) as usize;
+            acc.gis_feeder_ok += (c.feeder() == t.feeder_id) as usize;
         }
         let cable_right = a.inferred_cable.as_deref() == Some(t.cable_id.as_str());
         if a.inferred_cable.is_some() {
             acc.cable_n += 1;
             acc.cable_ok += cable_right as usize;
-            acc.gis_cable_ok += (c.cable_id == t.cable_id) as usize;
+            acc.gis_cable_ok += (c.cable() == t.cable_id) as usize;
         }
         acc.stated(a.phase_confidence, phase_right);
         if a.inferred_feeder.is_some() {
@@ -188,16 +207,25 @@ pub fn evaluate(net: &Network, result: &AnalysisResult, truth: &[TruthRow]) -> A
         if a.inferred_cable.is_some() {
             acc.stated(a.cable_confidence, cable_right);
         }
-        let gis_phase_wrong = c.phase != t.phase;
-        let gis_wrong = gis_phase_wrong || c.feeder_id != t.feeder_id || c.cable_id != t.cable_id;
-        // A suggestion is right when every value it changes is the true one.
-        let phase_changed = match ip {
-            InferredPhase::Single(p) => c.phase != PhaseConnection::Single(p),
-            InferredPhase::Rotation(_) => !c.phase.is_three_phase(),
+        // Unknown GIS values are not errors: they are filled in (`fill_in`), counted apart.
+        let gis_phase_wrong = c.phase.is_some_and(|p| p != t.phase);
+        let gis_wrong = gis_phase_wrong
+            || c.feeder_id.as_ref().is_some_and(|f| *f != t.feeder_id)
+            || c.cable_id.as_ref().is_some_and(|f| *f != t.cable_id);
+        // A suggestion is right when every value it changes or fills in is the true one.
+        let phase_changed = match (c.phase, ip) {
+            (None, _) => true,
+            (Some(g), InferredPhase::Single(p)) => g != PhaseConnection::Single(p),
+            (Some(g), InferredPhase::Rotation(_)) => !g.is_three_phase(),
+            (Some(_), InferredPhase::Group(_)) => true,
         };
         let right = (!phase_changed || phase_right)
-            && (a.inferred_feeder.as_deref() == Some(c.feeder_id.as_str()) || feeder_right)
-            && (a.inferred_cable.as_deref() == Some(c.cable_id.as_str()) || cable_right);
+            && (a.inferred_feeder.is_some() && a.inferred_feeder == c.feeder_id || feeder_right)
+            && (a.inferred_cable.is_some() && a.inferred_cable == c.cable_id || cable_right);
+        if a.status == Status::FillIn || c.phase.is_none() || c.feeder_id.is_none() || c.cable_id.is_none() {
+            acc.fill_ins += 1;
+            acc.fill_ins_right += right as usize;
+        }
         if a.status == Status::SuggestChange {
             acc.suggestions += 1;
             acc.suggestions_right += (right && gis_wrong) as usize;

@@ -9,6 +9,7 @@
 pub mod cable;
 pub mod candidates;
 mod clock;
+pub mod cluster;
 pub mod corpus;
 pub mod decide;
 pub mod engine;
@@ -139,6 +140,11 @@ pub struct AnalysisOptions {
     pub new_feeder_cable_threshold: f64,
     /// Posterior below which a confirmed value is reported as ambiguous.
     pub ok_threshold: f64,
+    /// Share of three-phase meters wired L1L2L3 (terminal k on grid phase k): how much a
+    /// three-phase meter says about which group of single-phase meters is which phase,
+    /// when their phases are filled in from scratch ([`cluster`]). 0.6 is the
+    /// generator's share; real installations are wired right more often.
+    pub three_phase_identity_prior: f64,
     /// Cap the feeder and phase evidence by its day-by-day replication
     /// ([`replicate`]): a hypothesis is only as much better as its advantage shows on
     /// every day of the read.
@@ -183,6 +189,7 @@ impl Default for AnalysisOptions {
             phase_change_min_ref_weight: 2.0,
             new_feeder_cable_threshold: 0.8,
             ok_threshold: 0.5,
+            three_phase_identity_prior: 0.6,
             replication_check: true,
             feeder_identifiable_m: 60.0,
         }
@@ -238,6 +245,8 @@ pub fn analyze(
     let engine = engine::Engine::new(net, voltage, options, &index);
     let (mut buckets, at) = meters::meters(net, topology, voltage, &index, options);
     span.lap("meters + candidate feeders");
+    // Phases the GIS does not know: seeded by clustering (no-op when all are registered).
+    cluster::seed_phases(&engine, &mut buckets, options);
     for b in buckets.iter_mut() {
         for m in b.iter_mut() {
             m.contribs = engine.gis_contribs(m);

@@ -28,13 +28,13 @@ pub fn write_assignments<W: Write>(net: &Network, result: &AnalysisResult, w: W)
         let conf = |v: f64, present: bool| if present { format!("{:.4}", v.clamp(0.0, 1.0)) } else { String::new() };
         csv.write_record([
             c.ean.clone(),
-            c.feeder_id.clone(),
+            c.feeder().to_string(),
             a.inferred_feeder.clone().unwrap_or_default(),
             conf(a.feeder_confidence, a.inferred_feeder.is_some()),
-            c.cable_id.clone(),
+            c.cable().to_string(),
             a.inferred_cable.clone().unwrap_or_default(),
             conf(a.cable_confidence, a.inferred_cable.is_some()),
-            c.phase.to_string(),
+            c.phase_text(),
             a.inferred_phase.map(|p| p.to_string()).unwrap_or_default(),
             conf(a.phase_confidence, a.inferred_phase.is_some()),
             a.status.as_str().to_string(),
@@ -58,6 +58,8 @@ pub struct Summary {
     pub ok: usize,
     pub suggest_change: usize,
     pub insufficient_data: usize,
+    /// Connections whose unknown GIS values were filled in without a change.
+    pub fill_in: usize,
     pub phase_changes: usize,
     pub feeder_changes: usize,
     pub cable_changes: usize,
@@ -72,6 +74,7 @@ pub fn report_json(net: &Network, result: &AnalysisResult, options: &AnalysisOpt
         ok: 0,
         suggest_change: 0,
         insufficient_data: 0,
+        fill_in: 0,
         phase_changes: 0,
         feeder_changes: 0,
         cable_changes: 0,
@@ -84,17 +87,18 @@ pub fn report_json(net: &Network, result: &AnalysisResult, options: &AnalysisOpt
             Status::Ok => s.ok += 1,
             Status::SuggestChange => {
                 s.suggest_change += 1;
-                if a.inferred_phase.is_some_and(|p| p.to_string() != c.phase.to_string()) {
+                if a.inferred_phase.is_some_and(|p| p.to_string() != c.phase_text()) {
                     s.phase_changes += 1;
                 }
-                if a.inferred_feeder.as_deref().is_some_and(|f| f != c.feeder_id) {
+                if a.inferred_feeder.as_deref().is_some_and(|f| f != c.feeder()) {
                     s.feeder_changes += 1;
                 }
-                if a.inferred_cable.as_deref().is_some_and(|f| f != c.cable_id) {
+                if a.inferred_cable.as_deref().is_some_and(|f| f != c.cable()) {
                     s.cable_changes += 1;
                 }
             }
             Status::InsufficientData => s.insufficient_data += 1,
+            Status::FillIn => s.fill_in += 1,
         }
         if a.evidence.notes.iter().any(|n| n.contains("clock")) {
             s.clock_corrected += 1;
@@ -117,9 +121,9 @@ mod tests {
         let conn = Connection {
             ean: "871000000000000001".into(),
             station_id: "S".into(),
-            feeder_id: "F1".into(),
-            cable_id: "C1".into(),
-            phase: PhaseConnection::Single(Phase::L1),
+            feeder_id: Some("F1".into()),
+            cable_id: Some("C1".into()),
+            phase: Some(PhaseConnection::Single(Phase::L1)),
             street: None,
             house_number: None,
             house_number_addition: None,
@@ -128,6 +132,7 @@ mod tests {
             pv_kwp_registered: None,
             capacity: Capacity::default(),
             pos: GeoPoint::default(),
+            service_joint: None,
             extra: Default::default(),
         };
         let mut c2 = conn.clone();

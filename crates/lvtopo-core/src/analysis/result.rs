@@ -13,6 +13,9 @@ pub enum Status {
     SuggestChange,
     /// Not enough (or not clear enough) data to say; the reason is in `Assignment::reason`.
     InsufficientData,
+    /// The GIS did not know a value (phase, feeder or cable section) and the data fill it
+    /// in, with its confidence; no registered value is changed.
+    FillIn,
 }
 
 impl Status {
@@ -21,6 +24,7 @@ impl Status {
             Status::Ok => "ok",
             Status::SuggestChange => "suggest_change",
             Status::InsufficientData => "insufficient_data",
+            Status::FillIn => "fill_in",
         }
     }
 }
@@ -37,6 +41,20 @@ impl fmt::Display for Status {
 pub enum InferredPhase {
     Single(Phase),
     Rotation(Rotation),
+    /// A single-phase connection in a group of connections that share a phase which no
+    /// anchor (registered phase, three-phase meter) could name: 0, 1, 2 for groups A, B, C
+    /// of its station. One field check names the whole group.
+    Group(u8),
+}
+
+impl InferredPhase {
+    /// The grid phase of a single-phase connection, when named.
+    pub fn single(self) -> Option<Phase> {
+        match self {
+            InferredPhase::Single(p) => Some(p),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for InferredPhase {
@@ -44,6 +62,7 @@ impl fmt::Display for InferredPhase {
         match self {
             InferredPhase::Single(p) => p.fmt(f),
             InferredPhase::Rotation(r) => r.fmt(f),
+            InferredPhase::Group(g) => write!(f, "group {}", (b'A' + g % 3) as char),
         }
     }
 }

@@ -61,9 +61,9 @@ fn toy(rounding: f32) -> Toy {
         conns.push(Connection {
             ean: ean.clone(),
             station_id: "S".into(),
-            feeder_id: format!("F{}", f + 1),
-            cable_id: format!("C{}", f + 1),
-            phase: gis_phase,
+            feeder_id: Some(format!("F{}", f + 1)),
+            cable_id: Some(format!("C{}", f + 1)),
+            phase: Some(gis_phase),
             street: None,
             house_number: Some(j as u32 + 1),
             house_number_addition: None,
@@ -72,6 +72,7 @@ fn toy(rounding: f32) -> Toy {
             pv_kwp_registered: None,
             capacity: Capacity::default(),
             pos,
+            service_joint: None,
             extra: Default::default(),
         });
         true_phase.push(if three { PhaseConnection::Three } else { PhaseConnection::Single(tp) });
@@ -124,7 +125,7 @@ fn pipeline_recovers_phases_rotation_and_flags_the_wrong_phase() {
             (PhaseConnection::Three, InferredPhase::Rotation(r)) => assert_eq!(Some(r), t.true_rotation[i]),
             other => panic!("connection {i}: {other:?}"),
         }
-        assert_eq!(a.inferred_feeder.as_deref(), Some(t.net.connections[i].feeder_id.as_str()), "connection {i}");
+        assert_eq!(a.inferred_feeder.as_deref(), t.net.connections[i].feeder_id.as_deref(), "connection {i}");
         let expected = if i == 3 { Status::SuggestChange } else { Status::Ok };
         assert_eq!(a.status, expected, "connection {i}: {:?} {:?}", a.reason, a.evidence);
     }
@@ -173,6 +174,8 @@ fn a_phase_change_needs_both_phases_tested_against_real_references() {
         cand_dist: vec![8.0],
         gis_feeder: Some(f1),
         gis_phase: Some(Phase::L1),
+        seed_phase: None,
+        fill: None,
         shift: 0,
         contribs: Vec::new(),
         s_weight: 1.0,

@@ -16,7 +16,7 @@
 //! # let net = lvtopo_core::model::Network::default();
 //! let columns = [("ean", ColumnType::Text), ("phase", ColumnType::Text), ("house_number", ColumnType::Integer)];
 //! let rows = net.connections.iter().map(|c| {
-//!     (c.pos, vec![c.ean.clone().into(), c.phase.to_string().into(), c.house_number.into()])
+//!     (c.pos, vec![c.ean.clone().into(), c.phase_text().into(), c.house_number.into()])
 //! });
 //! write_point_layer(std::path::Path::new("corrected.gpkg"), "connections", net.source_crs, &columns, rows).unwrap();
 //! ```
@@ -685,7 +685,7 @@ pub fn write_network_gpkg(path: &Path, net: &Network, crs: Crs) -> std::io::Resu
                     c.station_id.clone().into(),
                     c.feeder_id.clone().into(),
                     c.cable_id.clone().into(),
-                    c.phase.to_string().into(),
+                    c.phase.map(|p| p.to_string()).into(),
                     opt(c.street.clone()),
                     c.house_number.into(),
                     opt(c.house_number_addition.clone()),

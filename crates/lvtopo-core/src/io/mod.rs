@@ -10,6 +10,7 @@ pub mod layer;
 pub mod measurements;
 pub mod network;
 pub mod report;
+pub mod unknown;
 pub mod voltage;
 pub mod write_csv;
 pub mod write_geojson;

@@ -12,6 +12,11 @@
 //!   would lose the very GIS errors lvtopo is meant to correct; the topology
 //!   leaves such a connection unattached (`Topology::attachments[i] == None`)
 //!   and the inference can still place it by its voltages.
+//! - "Not known" is a value, not an error: a connection's `phase`, `feeder_id`
+//!   and `cable_id` and a cable's `feeder_id` may be empty or an unknown marker
+//!   ([`crate::model::is_unknown_marker`]); they are counted per column in the
+//!   report and filled in later (a cable's feeder from the connectivity to its
+//!   station, [`super::unknown`]; the rest by the inference).
 //! - A connection whose station or feeder disagrees with its cable's, an EAN
 //!   whose check digit does not verify, and topology problems (disconnected
 //!   sections, a feeder far from its station) are warnings.
@@ -163,6 +168,15 @@ impl<'a> Checker<'a> {
             }
         }
     }
+    /// A column the GIS may not know: `None` for empty or an unknown marker, counted
+    /// in `unknown` so the report says how many values are to be filled in.
+    fn known_text(&mut self, col: &'static str, unknown: &mut Vec<&'static str>) -> Option<String> {
+        let v = self.text(col, false).filter(|v| !crate::model::is_unknown_marker(v));
+        if v.is_none() {
+            unknown.push(col);
+        }
+        v
+    }
     fn real(&mut self, col: &'static str, min_exclusive: Option<f64>) -> Option<f64> {
         match as_real(self.f.props.get(col)) {
             Ok(Some(v)) => match min_exclusive {
@@ -200,6 +214,21 @@ impl<'a> Checker<'a> {
                 self.errors.push((None, e.clone()));
                 None
             }
+        }
+    }
+    /// A connection's geometry: its point, or a service line (LineString) whose end
+    /// nearer a cable is the joint; the house is then at the other end ([`super::unknown`]).
+    fn point_or_line(&mut self, crs: Crs) -> Option<(GeoPoint, Option<Vec<GeoPoint>>)> {
+        match &self.f.geom {
+            Ok(RawGeom::Line(v)) if v.len() >= 2 => {
+                let pts: Vec<GeoPoint> = v.iter().map(|c| point(crs, *c)).collect();
+                Some((*pts.last().expect("two points"), Some(pts)))
+            }
+            Ok(RawGeom::Line(_)) => {
+                self.errors.push((None, "expected a Point or a service line of at least two points".into()));
+                None
+            }
+            _ => self.point(crs).map(|p| (p, None)),
         }
     }
     fn line(&mut self, crs: Crs) -> Option<Vec<GeoPoint>> {
@@ -348,7 +377,8 @@ pub fn build_network(raw: RawNetwork, report: &mut ImportReport) -> Network {
             let mut c = Checker::new(&layer.file, f, "cable_id", CABLE_COLS);
             let id = c.text("cable_id", true);
             let station_id = c.text("station_id", true);
-            let feeder_id = c.text("feeder_id", true);
+            let mut unknown = Vec::new();
+            let feeder_id = c.known_text("feeder_id", &mut unknown);
             let from_node = c.text("from_node", false);
             let to_node = c.text("to_node", false);
             let conductor = c.text("conductor", false);
@@ -383,10 +413,10 @@ pub fn build_network(raw: RawNetwork, report: &mut ImportReport) -> Network {
             let loc = c.loc();
             let ok = c.finish(report);
             count(report, fi, ok);
-            let (true, Some(id), Some(station_id), Some(feeder_id), Some(geometry)) = (ok, id, station_id, feeder_id, geometry)
-            else {
+            let (true, Some(id), Some(station_id), Some(geometry)) = (ok, id, station_id, geometry) else {
                 continue;
             };
+            super::unknown::count(report, fi, &unknown);
             if let Some(w) = len_warning {
                 report.warning(&layer.file, loc.clone(), Some("length_m"), w);
             }
@@ -413,11 +443,14 @@ pub fn build_network(raw: RawNetwork, report: &mut ImportReport) -> Network {
                 }
             }
             cable_feature.insert(id.clone(), f.number);
-            feeder_station.entry(feeder_id.clone()).or_insert((station_id.clone(), f.number));
+            if let Some(fd) = &feeder_id {
+                feeder_station.entry(fd.clone()).or_insert((station_id.clone(), f.number));
+            }
             cables.push(Cable {
                 id,
                 station_id,
-                feeder_id,
+                feeder_derived: feeder_id.is_none(),
+                feeder_id: feeder_id.unwrap_or_default(),
                 from_node,
                 to_node,
                 conductor,
@@ -428,10 +461,14 @@ pub fn build_network(raw: RawNetwork, report: &mut ImportReport) -> Network {
             });
         }
     }
+    for msg in super::unknown::derive_cable_feeders(&stations, &mut cables) {
+        report.warning(&cables_label, Location::File, Some("feeder_id"), msg);
+    }
     let cable_by_id: HashMap<&str, &Cable> = cables.iter().map(|c| (c.id.as_str(), c)).collect();
 
     // connections
     let mut ean_feature: HashMap<String, usize> = HashMap::new();
+    let mut segments: Option<super::unknown::SegmentIndex> = None;
     if let Some((fi, layer)) = begin(report, raw.connections) {
         // The connections layer is what corrections are exported from: its CRS wins.
         source_crs = Some(layer.crs);
@@ -447,9 +484,17 @@ pub fn build_network(raw: RawNetwork, report: &mut ImportReport) -> Network {
             let mut c = Checker::new(&layer.file, f, "ean", CONNECTION_COLS);
             let ean = c.text("ean", true);
             let station_id = c.text("station_id", true);
-            let feeder_id = c.text("feeder_id", true);
-            let cable_id = c.text("cable_id", true);
-            let phase = c.parsed::<PhaseConnection>("phase", true);
+            let mut unknown = Vec::new();
+            let feeder_id = c.known_text("feeder_id", &mut unknown);
+            let cable_id = c.known_text("cable_id", &mut unknown);
+            let phase = match c.known_text("phase", &mut unknown).map(|p| p.parse::<PhaseConnection>()) {
+                Some(Ok(p)) => Some(p),
+                Some(Err(e)) => {
+                    c.errors.push((Some("phase"), e));
+                    None
+                }
+                None => None,
+            };
             let street = c.text("street", false);
             let house_number = match as_uint(f.props.get("house_number")) {
                 Ok(v) => v,
@@ -478,7 +523,7 @@ pub fn build_network(raw: RawNetwork, report: &mut ImportReport) -> Network {
             };
             let capacity = c.parsed::<Capacity>("capacity", false);
             let capacity_given = as_text(f.props.get("capacity")).ok().flatten().is_some();
-            let pos = c.point(layer.crs);
+            let geom = c.point_or_line(layer.crs);
             if let Some(e) = &ean
                 && let Some(first) = ean_feature.get(e)
             {
@@ -491,47 +536,60 @@ pub fn build_network(raw: RawNetwork, report: &mut ImportReport) -> Network {
             let loc = c.loc();
             let ok = c.finish(report) && !(capacity_given && capacity.is_none());
             count(report, fi, ok);
-            let (true, Some(ean), Some(station_id), Some(feeder_id), Some(cable_id), Some(phase), Some(meter), Some(pos)) =
-                (ok, ean, station_id, feeder_id, cable_id, phase, meter, pos)
+            let (true, Some(ean), Some(station_id), Some(meter), Some((pos, service_line))) = (ok, ean, station_id, meter, geom)
             else {
                 continue;
             };
+            super::unknown::count(report, fi, &unknown);
             let b = ean.as_bytes();
             if b.len() != 18 || !b.iter().all(u8::is_ascii_digit) {
                 report.warning(&layer.file, loc.clone(), Some("ean"), format!("expected an 18-digit EAN code, found {ean:?}"));
             } else if !ean_check_digit_ok(&ean) {
                 report.warning(&layer.file, loc.clone(), Some("ean"), "EAN check digit does not verify (GS1 mod 10)");
             }
-            match cable_by_id.get(cable_id.as_str()) {
-                None => report.error(
+            match cable_id.as_deref().map(|id| cable_by_id.get(id)) {
+                None => {}
+                Some(None) => report.error(
                     &layer.file,
                     loc.clone(),
                     Some("cable_id"),
-                    format!("cable {cable_id:?} does not exist in {cables_label}; connection kept without a cable"),
+                    format!(
+                        "cable {:?} does not exist in {cables_label}; connection kept without a cable",
+                        cable_id.as_deref().unwrap_or_default()
+                    ),
                 ),
-                Some(cable) => {
+                Some(Some(cable)) => {
                     if cable.station_id != station_id {
                         report.warning(
                             &layer.file,
                             loc.clone(),
                             Some("station_id"),
                             format!(
-                                "station {station_id:?} differs from station {:?} of its cable {cable_id:?}",
-                                cable.station_id
+                                "station {station_id:?} differs from station {:?} of its cable {:?}",
+                                cable.station_id, cable.id
                             ),
                         );
                     }
-                    if cable.feeder_id != feeder_id {
+                    if let Some(fd) = feeder_id.as_ref().filter(|fd| **fd != cable.feeder_id) {
                         report.warning(
                             &layer.file,
                             loc.clone(),
                             Some("feeder_id"),
-                            format!("feeder {feeder_id:?} differs from feeder {:?} of its cable {cable_id:?}", cable.feeder_id),
+                            format!("feeder {fd:?} differs from feeder {:?} of its cable {:?}", cable.feeder_id, cable.id),
                         );
                     }
                 }
             }
             ean_feature.insert(ean.clone(), f.number);
+            // A service line: the house at the end away from the cables, the joint at the other.
+            let (pos, service_joint) = match service_line {
+                Some(l) => {
+                    let idx = segments.get_or_insert_with(|| super::unknown::SegmentIndex::new(&cables));
+                    let (house, joint) = idx.split_service_line(&l);
+                    (house, Some(joint))
+                }
+                None => (pos, None),
+            };
             connections.push(Connection {
                 ean,
                 station_id,
@@ -545,6 +603,7 @@ pub fn build_network(raw: RawNetwork, report: &mut ImportReport) -> Network {
                 meter,
                 pv_kwp_registered: pv,
                 capacity: capacity.unwrap_or_default(),
+                service_joint,
                 pos,
                 extra,
             });

@@ -127,6 +127,10 @@ pub struct FileSummary {
     /// Exact duplicate rows collapsed into one.
     pub duplicates: usize,
     pub warnings: usize,
+    /// Per column, how many accepted rows/features said "not known" (empty or an
+    /// unknown marker) in a column the inference fills in (`phase`, `cable_id`, `feeder_id`).
+    #[serde(default)]
+    pub unknown: std::collections::BTreeMap<String, usize>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -216,6 +220,10 @@ impl fmt::Display for ImportReport {
                 "{:<40} {:>9} {:>9} {:>9} {:>6} {:>8}",
                 s.file, s.rows_read, s.accepted, s.rejected, s.duplicates, s.warnings
             )?;
+        }
+        for s in self.files.iter().filter(|s| !s.unknown.is_empty()) {
+            let cols: Vec<String> = s.unknown.iter().map(|(c, n)| format!("{c} {n}")).collect();
+            writeln!(f, "{}: not known in GIS, to be filled in: {}", s.file, cols.join(", "))?;
         }
         for i in &self.issues {
             writeln!(f, "{i}")?;

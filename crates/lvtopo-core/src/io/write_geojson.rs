@@ -84,7 +84,7 @@ pub fn write_network_geojson(dir: &Path, net: &Network, crs: Crs) -> io::Result<
             p.insert("station_id".into(), c.station_id.clone().into());
             p.insert("feeder_id".into(), c.feeder_id.clone().into());
             p.insert("cable_id".into(), c.cable_id.clone().into());
-            p.insert("phase".into(), c.phase.to_string().into());
+            p.insert("phase".into(), c.phase.map(|p| p.to_string()).into());
             p.insert("street".into(), opt(c.street.clone()));
             p.insert("house_number".into(), opt(c.house_number));
             p.insert("house_number_addition".into(), opt(c.house_number_addition.clone()));
@@ -114,9 +114,9 @@ mod tests {
         let conn = Connection {
             ean: "871687120000000007".into(),
             station_id: "S1".into(),
-            feeder_id: "S1-G01".into(),
-            cable_id: "K1".into(),
-            phase: PhaseConnection::Single(Phase::L2),
+            feeder_id: Some("S1-G01".into()),
+            cable_id: Some("K1".into()),
+            phase: Some(PhaseConnection::Single(Phase::L2)),
             street: Some("Kerkstraat".into()),
             house_number: Some(12),
             house_number_addition: Some("A".into()),
@@ -125,6 +125,7 @@ mod tests {
             pv_kwp_registered: Some(3.2),
             capacity: Capacity { phases: 1, amps: 35 },
             pos: pt,
+            service_joint: None,
             extra: Default::default(),
         };
         let net = Network::new(vec![st], vec![], vec![conn], Crs::RdNew);

@@ -13,6 +13,7 @@ pub fn cable(id: &str, feeder: &str, pts: &[(f64, f64)]) -> Cable {
         id: id.into(),
         station_id: "S".into(),
         feeder_id: feeder.into(),
+        feeder_derived: false,
         from_node: None,
         to_node: None,
         conductor: None,

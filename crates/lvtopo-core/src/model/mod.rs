@@ -9,6 +9,7 @@ pub(crate) mod fixtures;
 pub mod measurements;
 pub mod network;
 pub mod phase;
+pub mod placement;
 pub mod time;
 pub mod topology;
 pub mod truth;

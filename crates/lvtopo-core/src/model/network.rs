@@ -62,7 +62,12 @@ pub struct Station {
 pub struct Cable {
     pub id: String,
     pub station_id: String,
+    /// Outgoing feeder at the station. When the GIS left it unknown, the loader derives
+    /// it from the connectivity to the station and sets `feeder_derived`.
     pub feeder_id: String,
+    /// `true` when `feeder_id` was not in the GIS but derived from the connectivity.
+    #[serde(default)]
+    pub feeder_derived: bool,
     pub from_node: Option<String>,
     pub to_node: Option<String>,
     pub conductor: Option<String>,
@@ -99,9 +104,13 @@ pub struct Connection {
     /// 18-digit EAN code.
     pub ean: String,
     pub station_id: String,
-    pub feeder_id: String,
-    pub cable_id: String,
-    pub phase: PhaseConnection,
+    /// Feeder as registered; `None` when the GIS does not know it (placed from geometry
+    /// and voltage instead).
+    pub feeder_id: Option<String>,
+    /// Cable section as registered; `None` when unknown.
+    pub cable_id: Option<String>,
+    /// Phase as registered; `None` when never registered (filled in from the voltages).
+    pub phase: Option<PhaseConnection>,
     pub street: Option<String>,
     pub house_number: Option<u32>,
     pub house_number_addition: Option<String>,
@@ -111,11 +120,44 @@ pub struct Connection {
     pub pv_kwp_registered: Option<f64>,
     pub capacity: Capacity,
     pub pos: GeoPoint,
+    /// Where the service line meets the cable, when the GIS draws connections as service
+    /// lines (the line's end away from the house); `None` for a point.
+    #[serde(default)]
+    pub service_joint: Option<GeoPoint>,
     #[serde(default)]
     pub extra: ExtraAttributes,
 }
 
+/// Text an operator's GIS uses for "not known": empty, `?`, `onbekend`, `unknown`, `0`
+/// (case-insensitive, surrounding blanks ignored).
+pub fn is_unknown_marker(s: &str) -> bool {
+    let t = s.trim();
+    t.is_empty() || t == "?" || t == "0" || t.eq_ignore_ascii_case("onbekend") || t.eq_ignore_ascii_case("unknown")
+}
+
 impl Connection {
+    /// Registered feeder id, `""` when unknown (for display and comparisons with ids).
+    pub fn feeder(&self) -> &str {
+        self.feeder_id.as_deref().unwrap_or("")
+    }
+    /// Registered feeder id for grouping and display: `(unknown)` when the GIS has none.
+    pub fn feeder_label(&self) -> String {
+        self.feeder_id.clone().unwrap_or_else(|| "(unknown)".into())
+    }
+    /// Registered cable id, `""` when unknown.
+    pub fn cable(&self) -> &str {
+        self.cable_id.as_deref().unwrap_or("")
+    }
+    /// Registered phase as written in GIS (`L1`, `L123`), `""` when unknown.
+    pub fn phase_text(&self) -> String {
+        self.phase.map(|p| p.to_string()).unwrap_or_default()
+    }
+    /// The point where the connection meets its cable as far as the GIS says: the
+    /// service line's joint, or the connection's own point.
+    pub fn tap_point(&self) -> &GeoPoint {
+        self.service_joint.as_ref().unwrap_or(&self.pos)
+    }
+
     /// "Dorpsstraat 12A, 6811AB" or whatever part of it is known.
     pub fn address(&self) -> String {
         let mut s = self.street.clone().unwrap_or_default();

@@ -3,7 +3,8 @@
 //! that path. Derived from `from_node`/`to_node` where the GIS has them, else
 //! by snapping line end points within [`SNAP_TOLERANCE_M`].
 
-use super::network::{GeoPoint, Network};
+use super::network::{Cable, GeoPoint, Network};
+use super::placement::SegmentIndex;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
@@ -107,58 +108,12 @@ impl Topology {
         let mut t = Topology::default();
         t.build_nodes(net);
         t.build_routes(net);
-        t.attachments =
-            net.connections.iter().map(|c| net.cable_index(&c.cable_id).map(|ci| t.attach(net, ci, &c.pos))).collect();
+        t.attachments = t.attach_connections(net);
         t
     }
 
     fn build_nodes(&mut self, net: &Network) {
-        let mut by_id: HashMap<&str, usize> = HashMap::new();
-        // Spatial hash on a grid of the snap tolerance: a point's match is in its cell or a neighbour.
-        let mut grid: HashMap<(i64, i64), Vec<usize>> = HashMap::new();
-        let cell = |p: &GeoPoint| ((p.x / SNAP_TOLERANCE_M).floor() as i64, (p.y / SNAP_TOLERANCE_M).floor() as i64);
-        let mut cable_nodes = Vec::with_capacity(net.cables.len());
-        for cable in &net.cables {
-            let mut ends = [0usize; 2];
-            let pts = [cable.geometry.first().copied().unwrap_or_default(), cable.geometry.last().copied().unwrap_or_default()];
-            let ids = [cable.from_node.as_deref(), cable.to_node.as_deref()];
-            for k in 0..2 {
-                let p = pts[k];
-                let node = if let Some(id) = ids[k].filter(|s| !s.is_empty()) {
-                    *by_id.entry(id).or_insert_with(|| {
-                        self.nodes.push(TopoNode { id: Some(id.to_string()), pos: p });
-                        let n = self.nodes.len() - 1;
-                        grid.entry(cell(&p)).or_default().push(n);
-                        n
-                    })
-                } else {
-                    let (cx, cy) = cell(&p);
-                    let mut best: Option<(f64, usize)> = None;
-                    for dx in -1..=1 {
-                        for dy in -1..=1 {
-                            for &n in grid.get(&(cx + dx, cy + dy)).into_iter().flatten() {
-                                let d = self.nodes[n].pos.distance_m(&p);
-                                if d <= SNAP_TOLERANCE_M && best.is_none_or(|(bd, _)| d < bd) {
-                                    best = Some((d, n));
-                                }
-                            }
-                        }
-                    }
-                    match best {
-                        Some((_, n)) => n,
-                        None => {
-                            self.nodes.push(TopoNode { id: None, pos: p });
-                            let n = self.nodes.len() - 1;
-                            grid.entry((cx, cy)).or_default().push(n);
-                            n
-                        }
-                    }
-                };
-                ends[k] = node;
-            }
-            cable_nodes.push(ends);
-        }
-        self.cable_nodes = cable_nodes;
+        (self.nodes, self.cable_nodes) = cable_end_nodes(&net.cables);
     }
 
     fn build_routes(&mut self, net: &Network) {
@@ -237,6 +192,35 @@ impl Topology {
         }
     }
 
+    /// Each connection on its registered cable; one whose `cable_id` the GIS does not
+    /// know is placed on the nearest section (of its registered feeder when known, else
+    /// of its station, else any) from its geometry: the joint of its service line, or
+    /// its point.
+    fn attach_connections(&self, net: &Network) -> Vec<Option<Attachment>> {
+        let mut placement: Option<SegmentIndex> = None;
+        net.connections
+            .iter()
+            .map(|c| {
+                let ci = match &c.cable_id {
+                    Some(id) => net.cable_index(id)?,
+                    None => {
+                        let idx = placement.get_or_insert_with(|| SegmentIndex::new(&net.cables));
+                        let on_feeder = |k: usize| c.feeder_id.as_deref().is_some_and(|f| net.cables[k].feeder_id == f);
+                        let on_station = |k: usize| net.cables[k].station_id == c.station_id;
+                        let p = c.tap_point();
+                        c.feeder_id
+                            .as_ref()
+                            .and_then(|_| idx.nearest(p, on_feeder))
+                            .or_else(|| idx.nearest(p, on_station))
+                            .or_else(|| idx.nearest(p, |_| true))?
+                            .0
+                    }
+                };
+                Some(self.attach(net, ci, c.tap_point()))
+            })
+            .collect()
+    }
+
     /// Attaches a point to a cable: nearest point on the geometry and the
     /// resulting distance from the station along the cables.
     pub fn attach(&self, net: &Network, cable: usize, p: &GeoPoint) -> Attachment {
@@ -309,6 +293,59 @@ impl Topology {
     }
 }
 
+/// The nodes of the cable ends: GIS node ids where given, else end points snapped
+/// within [`SNAP_TOLERANCE_M`]; returns the nodes and each cable's (first, last) node.
+pub fn cable_end_nodes(cables: &[Cable]) -> (Vec<TopoNode>, Vec<[usize; 2]>) {
+    let mut nodes: Vec<TopoNode> = Vec::new();
+    let mut by_id: HashMap<&str, usize> = HashMap::new();
+
+    // Spatial hash on a grid of the snap tolerance: a point's match is in its cell or a neighbour.
+    let mut grid: HashMap<(i64, i64), Vec<usize>> = HashMap::new();
+    let cell = |p: &GeoPoint| ((p.x / SNAP_TOLERANCE_M).floor() as i64, (p.y / SNAP_TOLERANCE_M).floor() as i64);
+    let mut cable_nodes = Vec::with_capacity(cables.len());
+    for cable in cables {
+        let mut ends = [0usize; 2];
+        let pts = [cable.geometry.first().copied().unwrap_or_default(), cable.geometry.last().copied().unwrap_or_default()];
+        let ids = [cable.from_node.as_deref(), cable.to_node.as_deref()];
+        for k in 0..2 {
+            let p = pts[k];
+            let node = if let Some(id) = ids[k].filter(|s| !s.is_empty()) {
+                *by_id.entry(id).or_insert_with(|| {
+                    nodes.push(TopoNode { id: Some(id.to_string()), pos: p });
+                    let n = nodes.len() - 1;
+                    grid.entry(cell(&p)).or_default().push(n);
+                    n
+                })
+            } else {
+                let (cx, cy) = cell(&p);
+                let mut best: Option<(f64, usize)> = None;
+                for dx in -1..=1 {
+                    for dy in -1..=1 {
+                        for &n in grid.get(&(cx + dx, cy + dy)).into_iter().flatten() {
+                            let d = nodes[n].pos.distance_m(&p);
+                            if d <= SNAP_TOLERANCE_M && best.is_none_or(|(bd, _)| d < bd) {
+                                best = Some((d, n));
+                            }
+                        }
+                    }
+                }
+                match best {
+                    Some((_, n)) => n,
+                    None => {
+                        nodes.push(TopoNode { id: None, pos: p });
+                        let n = nodes.len() - 1;
+                        grid.entry((cx, cy)).or_default().push(n);
+                        n
+                    }
+                }
+            };
+            ends[k] = node;
+        }
+        cable_nodes.push(ends);
+    }
+    (nodes, cable_nodes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -328,9 +365,9 @@ mod tests {
         let conn = Connection {
             ean: "871".into(),
             station_id: "S".into(),
-            feeder_id: "F1".into(),
-            cable_id: "C2".into(),
-            phase: PhaseConnection::Single(Phase::L1),
+            feeder_id: Some("F1".into()),
+            cable_id: Some("C2".into()),
+            phase: Some(PhaseConnection::Single(Phase::L1)),
             street: None,
             house_number: None,
             house_number_addition: None,
@@ -339,6 +376,7 @@ mod tests {
             pv_kwp_registered: None,
             capacity: Capacity::default(),
             pos: pt(110.0, 25.0),
+            service_joint: None,
             extra: Default::default(),
         };
         let net = Network::new(vec![st], vec![main, branch, island], vec![conn], Crs::RdNew);

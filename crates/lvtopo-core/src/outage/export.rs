@@ -112,8 +112,8 @@ pub fn interruption_rows(a: &OutageAnalysis, net: &Network, payable_only: bool) 
                 c.map(|c| c.address()).unwrap_or_default(),
                 c.and_then(|c| c.postcode.clone()).unwrap_or_default(),
                 c.map(|c| c.station_id.clone()).unwrap_or_default(),
-                c.map(|c| c.feeder_id.clone()).unwrap_or_default(),
-                c.map(|c| c.cable_id.clone()).unwrap_or_default(),
+                c.and_then(|c| c.feeder_id.clone()).unwrap_or_default(),
+                c.and_then(|c| c.cable_id.clone()).unwrap_or_default(),
                 c.map(|c| if c.meter == crate::model::MeterKind::Smart { "smart" } else { "conventional" })
                     .unwrap_or("smart")
                     .into(),

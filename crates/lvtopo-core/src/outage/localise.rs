@@ -247,13 +247,13 @@ pub fn localise(
             }
         };
         push(FaultElement::Connection(k));
-        if let Some(ci) = net.cable_index(&c.cable_id) {
+        if let Some(ci) = topo.attachments[k].map(|a| a.cable) {
             for p in topo.path_from_station(ci) {
                 push(FaultElement::Cable(p));
             }
             push(FaultElement::Feeder(net.cables[ci].feeder_id.clone()));
         } else {
-            push(FaultElement::Feeder(c.feeder_id.clone()));
+            push(FaultElement::Feeder(c.feeder_label()));
         }
         if let Some(s) = net.station_index(&c.station_id) {
             push(FaultElement::Station(s));

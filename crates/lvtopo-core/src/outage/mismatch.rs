@@ -118,12 +118,13 @@ pub fn find(
                 "incident {incident_id}: meter logged {} min off{} but is registered on cable {} (feeder {}), outside the faulted part",
                 off_min.unwrap_or(0),
                 start_offset.map(|m| format!(", going off {m} min after the first meter")).unwrap_or_default(),
-                c.cable_id,
-                c.feeder_id
+                c.cable(),
+                c.feeder()
             ),
             MismatchKind::DownstreamNotLogged => format!(
                 "incident {incident_id}: registered on cable {} (feeder {}) downstream of the fault, but the meter logged no outage",
-                c.cable_id, c.feeder_id
+                c.cable(),
+                c.feeder()
             ),
         };
         evidence.push_str(&format!("; {agreeing} of {} surrounding smart meters behaved the same", near.len()));
@@ -135,8 +136,8 @@ pub fn find(
             connection: i,
             ean: c.ean.clone(),
             kind,
-            registered_cable_id: c.cable_id.clone(),
-            registered_feeder_id: c.feeder_id.clone(),
+            registered_cable_id: c.cable().to_string(),
+            registered_feeder_id: c.feeder().to_string(),
             proposed_cable_id: proposal.map(|(_, k)| net.cables[k].id.clone()),
             proposed_feeder_id: proposal.map(|(_, k)| net.cables[k].feeder_id.clone()),
             proposed_distance_m: proposal.map(|(d, _)| (d * 10.0).round() / 10.0),

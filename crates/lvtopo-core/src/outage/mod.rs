@@ -324,7 +324,7 @@ fn analyse_incident(
         let (reference, refs) = if same_cable.is_empty() {
             ("faulted part".to_string(), area_logged.clone())
         } else {
-            (format!("cable {}", c.cable_id), same_cable)
+            (format!("cable {}", c.cable()), same_cable)
         };
         let (mut starts, mut ends): (Vec<Timestamp>, Vec<Timestamp>) =
             refs.iter().filter_map(|j| logged[j].first().map(|f| (f.start, logged[j].last().map_or(f.end, |l| l.end)))).unzip();

@@ -66,7 +66,7 @@ pub fn row(
         incident_id: g.id.clone(),
         planned: g.planned(),
         station_ids: ids(conns().map(|c| c.station_id.clone())),
-        feeder_ids: ids(conns().map(|c| c.feeder_id.clone())),
+        feeder_ids: ids(conns().map(|c| c.feeder_label())),
         fault: fault.iter().map(|e| e.label(net)).collect(),
         fault_source,
         customers_affected: rows.len(),

@@ -18,12 +18,12 @@ impl DeadSets {
         for (i, c) in net.connections.iter().enumerate() {
             // The registered cable decides; its feeder and station follow from it
             // (a connection whose cable does not exist falls back on its own fields).
-            let (feeder, station) = match net.cable_index(&c.cable_id) {
+            let (feeder, station) = match c.cable_id.as_deref().and_then(|id| net.cable_index(id)) {
                 Some(ci) => {
                     d.per_cable[ci].push(i);
                     (net.cables[ci].feeder_id.clone(), net.cables[ci].station_id.clone())
                 }
-                None => (c.feeder_id.clone(), c.station_id.clone()),
+                None => (c.feeder_label(), c.station_id.clone()),
             };
             d.per_feeder.entry(feeder).or_default().push(i);
             d.per_station.entry(station).or_default().push(i);

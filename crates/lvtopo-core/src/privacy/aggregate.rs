@@ -99,7 +99,7 @@ fn area_path(net: &Network, c: usize, level: AreaLevel) -> Vec<Area> {
     let pc = |n: usize, kind: &str| Area::new(kind, if digits.len() >= 4 { digits[..n].to_string() } else { "?".into() });
     match level {
         AreaLevel::Feeder => {
-            vec![Area::new("feeder", conn.feeder_id.clone()), Area::new("station", conn.station_id.clone()), Area::network()]
+            vec![Area::new("feeder", conn.feeder_label()), Area::new("station", conn.station_id.clone()), Area::network()]
         }
         AreaLevel::Station => vec![Area::new("station", conn.station_id.clone()), Area::network()],
         AreaLevel::Pc4 => vec![pc(4, "pc4"), pc(3, "pc3"), pc(2, "pc2"), Area::network()],
@@ -433,9 +433,9 @@ pub(crate) fn test_network(feeders: &[(&str, &str, usize, &str)]) -> Network {
             conns.push(Connection {
                 ean: format!("{f}-{i}"),
                 station_id: s.to_string(),
-                feeder_id: f.to_string(),
-                cable_id: format!("{f}-c"),
-                phase: PhaseConnection::Single(Phase::L1),
+                feeder_id: Some(f.to_string()),
+                cable_id: Some(format!("{f}-c")),
+                phase: Some(PhaseConnection::Single(Phase::L1)),
                 street: None,
                 house_number: Some(i as u32 + 1),
                 house_number_addition: None,
@@ -444,6 +444,7 @@ pub(crate) fn test_network(feeders: &[(&str, &str, usize, &str)]) -> Network {
                 pv_kwp_registered: None,
                 capacity: Capacity::default(),
                 pos: GeoPoint::default(),
+                service_joint: None,
                 extra: Default::default(),
             });
         }

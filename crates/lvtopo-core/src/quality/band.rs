@@ -199,7 +199,7 @@ pub fn analyse(
     let known = volt.eans().filter(|e| net.connection_index(e).is_some()).count();
     let worst_overvoltage =
         out.iter().filter_map(|c| c.worst_over.map(|(t, v)| (t, v, c.connection))).max_by(|a, b| a.1.total_cmp(&b.1));
-    let feeders = groups(&out, |ci| Some(net.connections[ci].feeder_id.clone()));
+    let feeders = groups(&out, |ci| Some(net.connections[ci].feeder_label()));
     let streets = groups(&out, |ci| {
         let c = &net.connections[ci];
         let street = c.street.as_ref()?;

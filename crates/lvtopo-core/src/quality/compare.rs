@@ -321,7 +321,7 @@ pub fn before_after(
         let da = daily(after, &c.ean, s);
         let result = compare(&db, &da, side(&db, Some((before, &c.ean))), side(&da, Some((after, &c.ean))));
         out.connections.push(ConnectionComparison { connection: ci, result });
-        for (map, key) in [(&mut feeder_days, &c.feeder_id), (&mut station_days, &c.station_id)] {
+        for (map, key) in [(&mut feeder_days, &c.feeder_label()), (&mut station_days, &c.station_id)] {
             let e = map.entry(key.clone()).or_default();
             e.0 += 1;
             e.1.push(db.clone());

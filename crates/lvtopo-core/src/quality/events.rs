@@ -186,7 +186,7 @@ pub fn event_summary(
     if !s.unknown_eans.is_empty() {
         s.notes.push(format!("{} EAN(s) in the counter reads are not in the network", s.unknown_eans.len()));
     }
-    s.feeders = rank(net, &s.connections, |c| net.connections[c].feeder_id.clone());
+    s.feeders = rank(net, &s.connections, |c| net.connections[c].feeder_label());
     s.stations = rank(net, &s.connections, |c| net.connections[c].station_id.clone());
     s
 }
@@ -277,9 +277,9 @@ pub(crate) mod tests {
         Connection {
             ean: ean.into(),
             station_id: "S1".into(),
-            feeder_id: feeder.into(),
-            cable_id: cable.into(),
-            phase,
+            feeder_id: Some(feeder.into()),
+            cable_id: Some(cable.into()),
+            phase: Some(phase),
             street: Some("Dorpsstraat".into()),
             house_number: Some(1),
             house_number_addition: None,
@@ -288,6 +288,7 @@ pub(crate) mod tests {
             pv_kwp_registered: None,
             capacity: Capacity::default(),
             pos: GeoPoint { x: 155_000.0, y: 463_000.0, lon: 5.387, lat: 52.155 },
+            service_joint: None,
             extra: Default::default(),
         }
     }

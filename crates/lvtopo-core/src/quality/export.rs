@@ -109,7 +109,7 @@ pub fn pv_rows(net: &Network, a: &PvAnalysis) -> Vec<Vec<String>> {
             vec![
                 c.ean.clone(),
                 c.station_id.clone(),
-                c.feeder_id.clone(),
+                c.feeder_label(),
                 c.address(),
                 c.postcode.clone().unwrap_or_default(),
                 if r.pv_found { "yes" } else { "no" }.into(),
@@ -252,7 +252,7 @@ pub fn connection_rows(net: &Network, r: &VoltageResults) -> Vec<Vec<String>> {
         if e.is_none() && b.is_none() && x.is_none() {
             continue;
         }
-        let mut row = vec![c.ean.clone(), c.station_id.clone(), c.feeder_id.clone(), c.address()];
+        let mut row = vec![c.ean.clone(), c.station_id.clone(), c.feeder_label(), c.address()];
         match e {
             Some(e) => row.extend([e.undervoltage.to_string(), e.overvoltage.to_string(), e.status.as_str().into()]),
             None => row.extend(["".into(), "".into(), "".into()]),
@@ -313,7 +313,7 @@ pub const FEEDER_HEADER: [&str; 14] = [
 
 /// The feeders ranked worst first (events, then minutes outside the limits).
 pub fn feeder_rows(net: &Network, r: &VoltageResults) -> Vec<Vec<String>> {
-    let station: HashMap<&str, &str> = net.connections.iter().map(|c| (c.feeder_id.as_str(), c.station_id.as_str())).collect();
+    let station: HashMap<String, &str> = net.connections.iter().map(|c| (c.feeder_label(), c.station_id.as_str())).collect();
     let ev: HashMap<&str, _> = r.events.map(|e| e.feeders.iter().map(|g| (g.id.as_str(), g)).collect()).unwrap_or_default();
     let bd: HashMap<&str, _> = r.band.map(|b| b.feeders.iter().map(|g| (g.id.as_str(), g)).collect()).unwrap_or_default();
     let ba: HashMap<&str, &GroupComparison> =

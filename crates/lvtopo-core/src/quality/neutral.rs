@@ -151,18 +151,18 @@ pub fn neutral_hints(net: &Network, volt: &VoltageTable, feed: Option<&FeedInTab
     for (ci, c) in net.connections.iter().enumerate() {
         let ch = volt.channels(&c.ean);
         match c.phase {
-            PhaseConnection::Three => {
-                if ch.iter().all(Option::is_some) {
-                    let series: Vec<Vec<f64>> = ch.iter().flatten().map(|&i| as_f64(volt.series(i))).collect();
-                    let load = feed.and_then(|f| import_on_grid(volt, f, &c.ean));
-                    out.extend(hint(volt, NeutralSubject::Meter(ci), vec![ci], series, load, s));
+            Some(PhaseConnection::Three) if ch.iter().all(Option::is_some) => {
+                let series: Vec<Vec<f64>> = ch.iter().flatten().map(|&i| as_f64(volt.series(i))).collect();
+                let load = feed.and_then(|f| import_on_grid(volt, f, &c.ean));
+                out.extend(hint(volt, NeutralSubject::Meter(ci), vec![ci], series, load, s));
+            }
+            Some(PhaseConnection::Single(p)) => {
+                if let (true, Some(cable)) = (ch.iter().any(Option::is_some), c.cable_id.as_deref()) {
+                    by_cable.entry(cable).or_default()[p.index()].push(ci);
                 }
             }
-            PhaseConnection::Single(p) => {
-                if ch.iter().any(Option::is_some) {
-                    by_cable.entry(&c.cable_id).or_default()[p.index()].push(ci);
-                }
-            }
+            // Unknown phase: no phase group to compare it with.
+            Some(PhaseConnection::Three) | None => {}
         }
     }
     for (cable, phases) in by_cable {

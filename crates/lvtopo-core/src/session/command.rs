@@ -134,6 +134,7 @@ fn value_kind(v: &FieldValue) -> &'static str {
         FieldValue::Phase(_) => "phase",
         FieldValue::Rotation(_) => "rotation",
         FieldValue::Id(_) => "id",
+        FieldValue::Unknown => "unknown",
     }
 }
 
@@ -322,7 +323,7 @@ impl ReviewSession {
             }
             SessionCommand::SetRotation { connection, rotation, note } => {
                 self.check_connection(connection)?;
-                if !self.effective(connection).phase.is_three_phase() {
+                if !self.effective(connection).phase.is_some_and(|p| p.is_three_phase()) {
                     return Err(SessionError::RotationOnSinglePhase { ean: self.connection_label(connection) });
                 }
                 let d = format!("set meter rotation of {} to {rotation}", self.connection_label(connection));

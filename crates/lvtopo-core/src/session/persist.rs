@@ -34,7 +34,7 @@ pub fn network_fingerprint(net: &crate::model::Network) -> String {
     let mut conns: Vec<String> = net
         .connections
         .iter()
-        .map(|c| format!("c\t{}\t{}\t{}\t{}\t{}\n", c.ean, c.station_id, c.feeder_id, c.cable_id, c.phase))
+        .map(|c| format!("c\t{}\t{}\t{}\t{}\t{}\n", c.ean, c.station_id, c.feeder(), c.cable(), c.phase_text()))
         .collect();
     conns.sort_unstable();
     let mut cables: Vec<String> =

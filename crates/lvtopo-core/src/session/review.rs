@@ -49,21 +49,30 @@ pub struct ManualEdit {
 /// A connection's values with the session's decisions and edits applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EffectiveConnection {
-    pub phase: PhaseConnection,
+    /// `None`: not known in GIS and not filled in.
+    pub phase: Option<PhaseConnection>,
     /// Meter terminal rotation when one was accepted or set; `None`: as GIS assumes (L1L2L3).
     pub rotation: Option<Rotation>,
     pub station_id: String,
-    pub feeder_id: String,
-    pub cable_id: String,
+    pub feeder_id: Option<String>,
+    pub cable_id: Option<String>,
 }
 
 impl EffectiveConnection {
+    /// Cable id, `""` when unknown.
+    pub fn cable(&self) -> &str {
+        self.cable_id.as_deref().unwrap_or("")
+    }
+    /// Feeder id, `""` when unknown.
+    pub fn feeder(&self) -> &str {
+        self.feeder_id.as_deref().unwrap_or("")
+    }
     pub fn value(&self, field: Field) -> FieldValue {
         match field {
-            Field::Phase => FieldValue::Phase(self.phase),
+            Field::Phase => self.phase.map_or(FieldValue::Unknown, FieldValue::Phase),
             Field::Rotation => FieldValue::Rotation(self.rotation.unwrap_or(Rotation::IDENTITY)),
-            Field::Feeder => FieldValue::Id(self.feeder_id.clone()),
-            Field::Cable => FieldValue::Id(self.cable_id.clone()),
+            Field::Feeder => self.feeder_id.clone().map_or(FieldValue::Unknown, FieldValue::Id),
+            Field::Cable => self.cable_id.clone().map_or(FieldValue::Unknown, FieldValue::Id),
             Field::Station => FieldValue::Id(self.station_id.clone()),
         }
     }
@@ -323,9 +332,9 @@ impl ReviewSession {
 
     /// The corrected phase of connection `i`, without building the whole
     /// [`EffectiveConnection`] (no allocation: for drawing many connections).
-    pub fn effective_phase(&self, i: usize) -> PhaseConnection {
+    pub fn effective_phase(&self, i: usize) -> Option<PhaseConnection> {
         match self.overrides(i)[0] {
-            Some((_, FieldValue::Phase(p))) => *p,
+            Some((_, FieldValue::Phase(p))) => Some(*p),
             _ => self.network.connections[i].phase,
         }
     }
@@ -338,7 +347,7 @@ impl ReviewSession {
         let [phase, rotation, feeder, cable, station] = self.overrides(i);
         let mut eff = EffectiveConnection {
             phase: match phase {
-                Some((_, FieldValue::Phase(p))) => *p,
+                Some((_, FieldValue::Phase(p))) => Some(*p),
                 _ => c.phase,
             },
             rotation: match rotation {
@@ -363,7 +372,7 @@ impl ReviewSession {
                     station = Some((*seq, cab.station_id.clone()));
                 }
             }
-            eff.cable_id = k.clone();
+            eff.cable_id = Some(k.clone());
         }
         if let Some((seq, f)) = &feeder {
             if let Some(st) = self.feeder_station.get(f)
@@ -371,7 +380,7 @@ impl ReviewSession {
             {
                 station = Some((*seq, st.clone()));
             }
-            eff.feeder_id = f.clone();
+            eff.feeder_id = Some(f.clone());
         }
         if let Some((_, s)) = station {
             eff.station_id = s;
@@ -434,22 +443,21 @@ impl ReviewSession {
             let e = self.effective(i);
             let ean = self.network.connections[i].ean.clone();
             let mut push = |message: String| out.push(Inconsistency { connection: i, ean: ean.clone(), message });
-            match self.network.cable_index(&e.cable_id) {
-                None => push(format!("cable {} does not exist in the network", e.cable_id)),
-                Some(ci) => {
+            // A cable the GIS does not know has nothing to disagree with.
+            match e.cable_id.as_deref().map(|id| (id, self.network.cable_index(id))) {
+                None => {}
+                Some((id, None)) => push(format!("cable {id} does not exist in the network")),
+                Some((id, Some(ci))) => {
                     let cab = &self.network.cables[ci];
-                    if cab.feeder_id != e.feeder_id {
-                        push(format!("cable {} belongs to feeder {}, not to feeder {}", e.cable_id, cab.feeder_id, e.feeder_id));
+                    if let Some(f) = e.feeder_id.as_deref().filter(|f| *f != cab.feeder_id) {
+                        push(format!("cable {id} belongs to feeder {}, not to feeder {f}", cab.feeder_id));
                     }
                     if cab.station_id != e.station_id {
-                        push(format!(
-                            "cable {} belongs to station {}, not to station {}",
-                            e.cable_id, cab.station_id, e.station_id
-                        ));
+                        push(format!("cable {id} belongs to station {}, not to station {}", cab.station_id, e.station_id));
                     }
                 }
             }
-            if e.rotation.is_some() && !e.phase.is_three_phase() {
+            if e.rotation.is_some() && !e.phase.is_some_and(|p| p.is_three_phase()) {
                 push("a meter rotation is set on a single-phase connection".into());
             }
         }
@@ -489,7 +497,7 @@ impl ReviewSession {
                 return false;
             }
             if let Some(want) = &f.feeder
-                && c.feeder_id != *want
+                && c.feeder_id.as_ref() != Some(want)
                 && fe.as_deref() != Some(want)
             {
                 return false;

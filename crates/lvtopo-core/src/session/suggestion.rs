@@ -55,6 +55,8 @@ pub enum FieldValue {
     Rotation(Rotation),
     /// Feeder, cable or station id.
     Id(String),
+    /// What the GIS holds when it does not know the value (phase, feeder or cable).
+    Unknown,
 }
 
 impl FieldValue {
@@ -98,6 +100,7 @@ impl fmt::Display for FieldValue {
             FieldValue::Phase(p) => p.fmt(f),
             FieldValue::Rotation(r) => r.fmt(f),
             FieldValue::Id(s) => f.write_str(s),
+            FieldValue::Unknown => Ok(()),
         }
     }
 }
@@ -270,10 +273,10 @@ pub struct SuggestionDraft {
 pub fn gis_value(net: &Network, i: usize, field: Field) -> FieldValue {
     let c = &net.connections[i];
     match field {
-        Field::Phase => FieldValue::Phase(c.phase),
+        Field::Phase => c.phase.map_or(FieldValue::Unknown, FieldValue::Phase),
         Field::Rotation => FieldValue::Rotation(Rotation::IDENTITY),
-        Field::Feeder => FieldValue::Id(c.feeder_id.clone()),
-        Field::Cable => FieldValue::Id(c.cable_id.clone()),
+        Field::Feeder => c.feeder_id.clone().map_or(FieldValue::Unknown, FieldValue::Id),
+        Field::Cable => c.cable_id.clone().map_or(FieldValue::Unknown, FieldValue::Id),
         Field::Station => FieldValue::Id(c.station_id.clone()),
     }
 }
@@ -311,7 +314,8 @@ fn with_context(mut s: String, a: &Assignment) -> String {
 }
 
 /// The suggestions an inference result makes: one per field that differs from
-/// GIS, for each assignment with status `suggest_change`.
+/// GIS, for each assignment with status `suggest_change` or `fill_in` (a value the GIS
+/// did not know is suggested like a change, from nothing).
 ///
 /// A cable change carries the feeder and station change that follow from the
 /// cable, so a separate feeder suggestion is made only when the feeder is
@@ -319,7 +323,7 @@ fn with_context(mut s: String, a: &Assignment) -> String {
 pub fn from_analysis(net: &Network, result: &AnalysisResult) -> Vec<SuggestionDraft> {
     let mut out = Vec::new();
     for a in &result.assignments {
-        if a.status != Status::SuggestChange || a.connection >= net.connections.len() {
+        if !matches!(a.status, Status::SuggestChange | Status::FillIn) || a.connection >= net.connections.len() {
             continue;
         }
         let c = &net.connections[a.connection];
@@ -332,25 +336,37 @@ pub fn from_analysis(net: &Network, result: &AnalysisResult) -> Vec<SuggestionDr
             detail: EvidenceDetail::Inference(a.evidence.clone()),
         };
         match (a.inferred_phase, c.phase) {
-            (Some(InferredPhase::Single(p)), PhaseConnection::Single(g)) if p != g => out.push(draft(
+            (Some(InferredPhase::Single(p)), None) => out.push(draft(
+                Field::Phase,
+                FieldValue::Phase(PhaseConnection::Single(p)),
+                a.phase_confidence,
+                format!("phase not registered; {}: best match {p}", phase_text(&a.evidence)),
+            )),
+            (Some(InferredPhase::Rotation(r)), None) => out.push(draft(
+                Field::Phase,
+                FieldValue::Phase(PhaseConnection::Three),
+                a.phase_confidence,
+                format!("phase not registered; the meter reports three phases (rotation {r})"),
+            )),
+            (Some(InferredPhase::Single(p)), Some(PhaseConnection::Single(g))) if p != g => out.push(draft(
                 Field::Phase,
                 FieldValue::Phase(PhaseConnection::Single(p)),
                 a.phase_confidence,
                 format!("{}: best match {p}, registered {g}", phase_text(&a.evidence)),
             )),
-            (Some(InferredPhase::Single(p)), PhaseConnection::Three) => out.push(draft(
+            (Some(InferredPhase::Single(p)), Some(PhaseConnection::Three)) => out.push(draft(
                 Field::Phase,
                 FieldValue::Phase(PhaseConnection::Single(p)),
                 a.phase_confidence,
                 format!("registered three-phase, but the meter behaves as single-phase on {p}; {}", phase_text(&a.evidence)),
             )),
-            (Some(InferredPhase::Rotation(r)), PhaseConnection::Three) if r != Rotation::IDENTITY => out.push(draft(
+            (Some(InferredPhase::Rotation(r)), Some(PhaseConnection::Three)) if r != Rotation::IDENTITY => out.push(draft(
                 Field::Rotation,
                 FieldValue::Rotation(r),
                 a.phase_confidence,
                 format!("meter terminals L1, L2, L3 follow grid phases {}, {}, {}", r.0[0], r.0[1], r.0[2]),
             )),
-            (Some(InferredPhase::Rotation(r)), PhaseConnection::Single(g)) => out.push(draft(
+            (Some(InferredPhase::Rotation(r)), Some(PhaseConnection::Single(g))) => out.push(draft(
                 Field::Phase,
                 FieldValue::Phase(PhaseConnection::Three),
                 a.phase_confidence,
@@ -358,16 +374,17 @@ pub fn from_analysis(net: &Network, result: &AnalysisResult) -> Vec<SuggestionDr
             )),
             _ => {}
         }
-        let cable_change = a.inferred_cable.as_deref().filter(|k| *k != c.cable_id);
+        let cable_change = a.inferred_cable.as_deref().filter(|k| Some(*k) != c.cable_id.as_deref());
         let cable_feeder = cable_change.and_then(|k| net.cable_index(k)).map(|k| net.cables[k].feeder_id.as_str());
         if let Some(k) = cable_change {
             let mut text = fmt_scores("cable", k, &a.evidence.cable_scores);
-            if let Some(f) = cable_feeder.filter(|f| *f != c.feeder_id) {
-                text.push_str(&format!("; moves the connection from feeder {} to {f}", c.feeder_id));
+            match (cable_feeder, c.feeder_id.as_deref()) {
+                (Some(f), Some(g)) if f != g => text.push_str(&format!("; moves the connection from feeder {g} to {f}")),
+                _ => {}
             }
             out.push(draft(Field::Cable, FieldValue::Id(k.to_string()), a.cable_confidence, text));
         }
-        if let Some(f) = a.inferred_feeder.as_deref().filter(|f| *f != c.feeder_id)
+        if let Some(f) = a.inferred_feeder.as_deref().filter(|f| Some(*f) != c.feeder_id.as_deref())
             && cable_feeder != Some(f)
         {
             out.push(draft(

@@ -15,6 +15,7 @@ fn cable(id: &str, station: &str, feeder: &str, pts: &[(f64, f64)]) -> Cable {
         id: id.into(),
         station_id: station.into(),
         feeder_id: feeder.into(),
+        feeder_derived: false,
         from_node: None,
         to_node: None,
         conductor: Some("4x150Al".into()),
@@ -31,9 +32,9 @@ pub(super) fn conn(n: u32, feeder: &str, cable: &str, phase: &str, x: f64, y: f6
     Connection {
         ean: ean_with_check_digit(&format!("8712345678900{n:04}")),
         station_id: "S1".into(),
-        feeder_id: feeder.into(),
-        cable_id: cable.into(),
-        phase: phase.parse().unwrap(),
+        feeder_id: Some(feeder.into()),
+        cable_id: Some(cable.into()),
+        phase: Some(phase.parse().unwrap()),
         street: Some("Dorpsstraat".into()),
         house_number: Some(n),
         house_number_addition: None,
@@ -42,6 +43,7 @@ pub(super) fn conn(n: u32, feeder: &str, cable: &str, phase: &str, x: f64, y: f6
         pv_kwp_registered: None,
         capacity: Capacity::default(),
         pos: pt(x, y),
+        service_joint: None,
         extra,
     }
 }
@@ -179,17 +181,17 @@ fn accept_reject_edit_change_the_effective_values() {
     let p3 = find(&s, 3, Field::Phase);
     let rev = s.revision();
     s.apply(SessionCommand::Accept { ids: vec![p0], note: None }).unwrap();
-    assert_eq!(s.effective(0).phase, PhaseConnection::Single(Phase::L3));
-    assert_eq!(s.effective_phase(0), PhaseConnection::Single(Phase::L3));
-    assert_eq!(s.effective_phase(1), PhaseConnection::Single(Phase::L2));
+    assert_eq!(s.effective(0).phase, Some(PhaseConnection::Single(Phase::L3)));
+    assert_eq!(s.effective_phase(0), Some(PhaseConnection::Single(Phase::L3)));
+    assert_eq!(s.effective_phase(1), Some(PhaseConnection::Single(Phase::L2)));
     assert!(s.revision() > rev);
     s.apply(SessionCommand::Accept { ids: vec![c3], note: Some("checked on site".into()) }).unwrap();
     let e = s.effective(3);
-    assert_eq!((e.cable_id.as_str(), e.feeder_id.as_str(), e.station_id.as_str()), ("C3", "F2", "S1"));
+    assert_eq!((e.cable(), e.feeder(), e.station_id.as_str()), ("C3", "F2", "S1"));
     s.apply(SessionCommand::Edit { id: p3, value: FieldValue::Phase(PhaseConnection::Single(Phase::L3)), note: None }).unwrap();
-    assert_eq!(s.effective(3).phase, PhaseConnection::Single(Phase::L3));
+    assert_eq!(s.effective(3).phase, Some(PhaseConnection::Single(Phase::L3)));
     s.apply(SessionCommand::Reject { ids: vec![p0], note: Some("meter swapped last week".into()) }).unwrap();
-    assert_eq!(s.effective(0).phase, PhaseConnection::Single(Phase::L1));
+    assert_eq!(s.effective(0).phase, Some(PhaseConnection::Single(Phase::L1)));
     let c = s.counts();
     assert_eq!((c.pending, c.accepted, c.rejected, c.edited), (1, 1, 1, 1));
     let d = &s.suggestion(p0).unwrap().decision;
@@ -258,23 +260,23 @@ fn manual_cable_change_brings_feeder_and_station_and_later_decisions_win() {
     let mut s = session();
     s.apply(SessionCommand::SetCable { connection: 1, cable_id: "C3".into(), note: None }).unwrap();
     let e = s.effective(1);
-    assert_eq!((e.cable_id.as_str(), e.feeder_id.as_str()), ("C3", "F2"));
+    assert_eq!((e.cable(), e.feeder()), ("C3", "F2"));
     assert!(s.inconsistencies().is_empty());
     assert_eq!(
         s.apply(SessionCommand::SetCable { connection: 1, cable_id: "C9".into(), note: None }),
         Err(SessionError::UnknownCable("C9".into()))
     );
     s.apply(SessionCommand::SetPhase { connection: 1, phase: PhaseConnection::Single(Phase::L3), note: None }).unwrap();
-    assert_eq!(s.effective(1).phase, PhaseConnection::Single(Phase::L3));
+    assert_eq!(s.effective(1).phase, Some(PhaseConnection::Single(Phase::L3)));
     // Accepting a phase suggestion after a manual phase edit: the later one counts.
     let p0 = find(&s, 0, Field::Phase);
     s.apply(SessionCommand::SetPhase { connection: 0, phase: PhaseConnection::Single(Phase::L2), note: None }).unwrap();
     s.apply(SessionCommand::Accept { ids: vec![p0], note: None }).unwrap();
-    assert_eq!(s.effective(0).phase, PhaseConnection::Single(Phase::L3));
+    assert_eq!(s.effective(0).phase, Some(PhaseConnection::Single(Phase::L3)));
     s.apply(SessionCommand::ClearEdit { connection: 1, field: Field::Cable }).unwrap();
-    assert_eq!(s.effective(1).cable_id, "C1");
+    assert_eq!(s.effective(1).cable(), "C1");
     s.undo();
-    assert_eq!(s.effective(1).cable_id, "C3");
+    assert_eq!(s.effective(1).cable(), "C3");
     // Setting what is already in force records nothing.
     assert_eq!(s.apply(SessionCommand::SetCable { connection: 1, cable_id: "C3".into(), note: None }).unwrap().changed, 0);
     assert!(matches!(
@@ -341,7 +343,7 @@ fn rerunning_the_analysis_keeps_decisions_and_drops_stale_pending() {
         s.suggestions().iter().map(|x| (x.connection, x.field, x.decision.state.kind())).collect();
     assert_eq!(got, vec![(5, Field::Rotation, DecisionKind::Pending), (0, Field::Phase, DecisionKind::Accepted)]);
     let _ = r5;
-    assert_eq!(s.effective(0).phase, PhaseConnection::Single(Phase::L3));
+    assert_eq!(s.effective(0).phase, Some(PhaseConnection::Single(Phase::L3)));
 }
 
 #[test]
@@ -352,7 +354,7 @@ fn corrected_connection_keeps_attributes_and_writes_rotation() {
     assert_eq!(c.extra["rotation"], serde_json::json!("L2L3L1"));
     assert_eq!(c.extra["owner_ref"], serde_json::json!("K-6"));
     let c3 = s.corrected_connection(3);
-    assert_eq!((c3.cable_id.as_str(), c3.feeder_id.as_str(), c3.phase.to_string().as_str()), ("C3", "F2", "L2"));
+    assert_eq!((c3.cable(), c3.feeder(), c3.phase_text().as_str()), ("C3", "F2", "L2"));
     assert_eq!(c3.address(), "Dorpsstraat 4, 6811AB");
     let n = s.corrected_network();
     assert_eq!(n.connection_index(&c3.ean), Some(3));

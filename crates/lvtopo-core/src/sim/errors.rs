@@ -40,21 +40,22 @@ pub fn inject<R: Rng>(
     order.shuffle(rng);
     let n_feeder = (n as f64 * cfg.wrong_feeder_share).round() as usize;
     let n_section = ((n as f64 * cfg.wrong_section_share).round() as usize).max(usize::from(cfg.wrong_section_share > 0.0));
-    let singles = net.connections.iter().filter(|c| !c.phase.is_three_phase()).count();
+    let singles = net.connections.iter().filter(|c| c.phase.is_some_and(|p| !p.is_three_phase())).count();
     let n_phase = (singles as f64 * cfg.wrong_phase_share).round() as usize;
     let mut touched = vec![false; n];
     let mut out = Vec::new();
-    let record = |g: usize, kind: &str, net: &Network, orig: (String, String, PhaseConnection), d: Option<f64>| GisError {
-        ean: net.connections[g].ean.clone(),
-        kind: kind.to_string(),
-        gis_feeder_id: net.connections[g].feeder_id.clone(),
-        gis_cable_id: net.connections[g].cable_id.clone(),
-        gis_phase: net.connections[g].phase.to_string(),
-        true_feeder_id: orig.0,
-        true_cable_id: orig.1,
-        true_phase: orig.2.to_string(),
-        distance_m: d.map(|d| (d * 10.0).round() / 10.0),
-    };
+    let record =
+        |g: usize, kind: &str, net: &Network, orig: (String, String, Option<PhaseConnection>), d: Option<f64>| GisError {
+            ean: net.connections[g].ean.clone(),
+            kind: kind.to_string(),
+            gis_feeder_id: net.connections[g].feeder().to_string(),
+            gis_cable_id: net.connections[g].cable().to_string(),
+            gis_phase: net.connections[g].phase_text(),
+            true_feeder_id: orig.0,
+            true_cable_id: orig.1,
+            true_phase: orig.2.map(|p| p.to_string()).unwrap_or_default(),
+            distance_m: d.map(|d| (d * 10.0).round() / 10.0),
+        };
 
     // Wrong feeder: the nearest section of another feeder of the same station, if near enough.
     let mut count = 0;
@@ -74,9 +75,9 @@ pub fn inject<R: Rng>(
             .min_by(|a, b| a.1.total_cmp(&b.1));
         if let Some((sec, d)) = best.filter(|b| b.1 <= WRONG_FEEDER_MAX_M) {
             let c = &mut net.connections[g];
-            let orig = (c.feeder_id.clone(), c.cable_id.clone(), c.phase);
-            c.feeder_id = st.feeder_ids[st.sections[sec].feeder].clone();
-            c.cable_id = st.sections[sec].id.clone();
+            let orig = (c.feeder().to_string(), c.cable().to_string(), c.phase);
+            c.feeder_id = Some(st.feeder_ids[st.sections[sec].feeder].clone());
+            c.cable_id = Some(st.sections[sec].id.clone());
             out.push(record(g, "feeder", net, orig, Some(d)));
             touched[g] = true;
             count += 1;
@@ -100,8 +101,8 @@ pub fn inject<R: Rng>(
         if let Some(&sec) = neighbours.choose(rng) {
             let d = point_polyline_distance(house.pos, &st.sections[sec].geometry);
             let c = &mut net.connections[g];
-            let orig = (c.feeder_id.clone(), c.cable_id.clone(), c.phase);
-            c.cable_id = st.sections[sec].id.clone();
+            let orig = (c.feeder().to_string(), c.cable().to_string(), c.phase);
+            c.cable_id = Some(st.sections[sec].id.clone());
             out.push(record(g, "cable", net, orig, Some(d)));
             touched[g] = true;
             count += 1;
@@ -117,9 +118,9 @@ pub fn inject<R: Rng>(
             continue;
         }
         let c = &mut net.connections[g];
-        if let PhaseConnection::Single(p) = c.phase {
-            let orig = (c.feeder_id.clone(), c.cable_id.clone(), c.phase);
-            c.phase = PhaseConnection::Single(Phase::from_index(p.index() + rng.gen_range(1..3)));
+        if let Some(PhaseConnection::Single(p)) = c.phase {
+            let orig = (c.feeder().to_string(), c.cable().to_string(), c.phase);
+            c.phase = Some(PhaseConnection::Single(Phase::from_index(p.index() + rng.gen_range(1..3))));
             out.push(record(g, "phase", net, orig, None));
             touched[g] = true;
             count += 1;

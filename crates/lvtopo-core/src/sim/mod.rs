@@ -319,9 +319,10 @@ pub fn generate(cfg: &SimConfig, seed: u64, progress: &dyn Progress) -> Result<S
             TruthRow {
                 ean: c.ean.clone(),
                 station_id: c.station_id.clone(),
-                feeder_id: c.feeder_id.clone(),
-                cable_id: c.cable_id.clone(),
-                phase: c.phase,
+                feeder_id: c.feeder().to_string(),
+                cable_id: c.cable().to_string(),
+                // The generator registers every phase; its errors change, never erase one.
+                phase: c.phase.unwrap_or(PhaseConnection::Three),
                 rotation: house.three_phase.then_some(house.rotation),
             }
         })
@@ -452,6 +453,7 @@ fn build_network(layouts: &[StationLayout], setups: &[ConnSetup], pv: &[scenario
                 id: sec.id.clone(),
                 station_id: st.id.clone(),
                 feeder_id: st.feeder_ids[sec.feeder].clone(),
+                feeder_derived: false,
                 from_node: Some(sec.from_node.clone()),
                 to_node: Some(sec.to_node.clone()),
                 conductor: Some(sec.conductor.name.to_string()),
@@ -472,9 +474,9 @@ fn build_network(layouts: &[StationLayout], setups: &[ConnSetup], pv: &[scenario
             connections.push(Connection {
                 ean: c.ean.clone(),
                 station_id: st.id.clone(),
-                feeder_id: st.feeder_ids[h.feeder].clone(),
-                cable_id: st.sections[h.section].id.clone(),
-                phase: if h.three_phase { PhaseConnection::Three } else { PhaseConnection::Single(h.phase) },
+                feeder_id: Some(st.feeder_ids[h.feeder].clone()),
+                cable_id: Some(st.sections[h.section].id.clone()),
+                phase: Some(if h.three_phase { PhaseConnection::Three } else { PhaseConnection::Single(h.phase) }),
                 street: Some(h.street.clone()),
                 house_number: Some(h.number),
                 house_number_addition: h.addition.clone(),
@@ -483,6 +485,7 @@ fn build_network(layouts: &[StationLayout], setups: &[ConnSetup], pv: &[scenario
                 pv_kwp_registered: pv[g].registered_kwp,
                 capacity,
                 pos: gp(h.pos),
+                service_joint: None,
                 extra: Default::default(),
             });
             g += 1;

@@ -73,6 +73,7 @@ pub fn layout(connections: usize, per_station: usize, seed: u64) -> Network {
                     id: cable_id.clone(),
                     station_id: station_id.clone(),
                     feeder_id: feeder_id.clone(),
+                    feeder_derived: false,
                     from_node: None,
                     to_node: None,
                     conductor: Some(if k < 3 { "4x150Al" } else { "4x95Al" }.into()),
@@ -97,9 +98,9 @@ pub fn layout(connections: usize, per_station: usize, seed: u64) -> Network {
                         conns.push(Connection {
                             ean: ean_with_check_digit(&format!("871687{:011}", made + 1)),
                             station_id: station_id.clone(),
-                            feeder_id: feeder_id.clone(),
-                            cable_id: cable_id.clone(),
-                            phase,
+                            feeder_id: Some(feeder_id.clone()),
+                            cable_id: Some(cable_id.clone()),
+                            phase: Some(phase),
                             street: Some(street.into()),
                             house_number: Some(number),
                             house_number_addition: None,
@@ -112,6 +113,7 @@ pub fn layout(connections: usize, per_station: usize, seed: u64) -> Network {
                                 Capacity { phases: 1, amps: 35 }
                             },
                             pos: point_from_rd(x, y),
+                            service_joint: None,
                             extra: Default::default(),
                         });
                         made += 1;
@@ -139,7 +141,7 @@ mod tests {
         assert_eq!(net.connections.len(), 1_000);
         assert!(net.cables.len() > 250, "{}", net.cables.len());
         for c in &net.connections {
-            assert!(net.cable_index(&c.cable_id).is_some());
+            assert!(net.cable_index(c.cable()).is_some());
             assert!(ean_check_digit_ok(&c.ean));
         }
         let topo = Topology::build(&net);

@@ -73,11 +73,11 @@ fn derived_rows(s: &ReviewSession, i: usize, field: Field, value: &FieldValue, p
     };
     let because = format!("follows from {} {} \u{2192} {}", parent.field, parent.old_value, parent.new_value);
     let mut out = Vec::new();
-    for (f, old, new) in [(Field::Feeder, &c.feeder_id, feeder), (Field::Station, &c.station_id, station)] {
+    for (f, old, new) in [(Field::Feeder, c.feeder(), feeder), (Field::Station, c.station_id.as_str(), station)] {
         if let Some(new) = new.filter(|n| n != old) {
             out.push(CorrectionRow {
                 field: f,
-                old_value: old.clone(),
+                old_value: old.to_string(),
                 new_value: new,
                 evidence: because.clone(),
                 ..parent.clone()

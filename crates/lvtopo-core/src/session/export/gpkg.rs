@@ -189,9 +189,9 @@ fn layers(net: &Network) -> Vec<Layer> {
                     vec![
                         text(&c.ean),
                         text(&c.station_id),
-                        text(&c.feeder_id),
-                        text(&c.cable_id),
-                        text(&c.phase.to_string()),
+                        opt_text(&c.feeder_id),
+                        opt_text(&c.cable_id),
+                        opt_text(&c.phase.map(|p| p.to_string())),
                         opt_text(&c.street),
                         c.house_number.map_or(Sql::Null, |n| Sql::Integer(n as i64)),
                         opt_text(&c.house_number_addition),
@@ -376,7 +376,7 @@ mod tests {
         for (row, c) in rows.iter().zip(&net.connections) {
             let (srs, pts) = decode(&row.0);
             assert_eq!((srs, pts), (28992, vec![[c.pos.x, c.pos.y]]));
-            assert_eq!((&row.1, &row.2, row.3), (&c.ean, &c.phase.to_string(), c.house_number.unwrap() as i64));
+            assert_eq!((&row.1, &row.2, row.3), (&c.ean, &c.phase_text(), c.house_number.unwrap() as i64));
             assert_eq!(serde_json::json!(row.4), c.extra["owner_ref"]);
         }
         let line: Vec<u8> = db.query_row("SELECT geom FROM cables WHERE cable_id = 'C2'", [], |r| r.get(0)).unwrap();

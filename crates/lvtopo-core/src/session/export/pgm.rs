@@ -324,8 +324,7 @@ pub fn build_pgm(net: &Network, topo: &Topology, opts: &PgmOptions) -> PgmModel 
         match topo.attachments.get(i).copied().flatten() {
             Some(a) => on_cable[a.cable].push((a.along_m, i)),
             None => {
-                b.m.warnings
-                    .push(format!("connection {}: cable {} does not exist: no load in the model", conn.ean, conn.cable_id))
+                b.m.warnings.push(format!("connection {}: cable {} does not exist: no load in the model", conn.ean, conn.cable()))
             }
         }
     }
@@ -398,8 +397,12 @@ pub fn build_pgm(net: &Network, topo: &Topology, opts: &PgmOptions) -> PgmModel 
                 &conn.ean,
                 format!("service cable {svc_len:.1} m (estimated)"),
             );
+            if conn.phase.is_none() {
+                b.m.warnings
+                    .push(format!("connection {}: phase unknown in GIS: modelled as a balanced three-phase load", conn.ean));
+            }
             match conn.phase {
-                PhaseConnection::Single(ph) => {
+                Some(PhaseConnection::Single(ph)) => {
                     let id = b.id("asym_load", "connections", &conn.ean, format!("single-phase on {ph}"));
                     let mut pv = [0.0; 3];
                     let mut qv = [0.0; 3];
@@ -414,7 +417,7 @@ pub fn build_pgm(net: &Network, topo: &Topology, opts: &PgmOptions) -> PgmModel 
                         q_specified: qv,
                     });
                 }
-                PhaseConnection::Three => {
+                Some(PhaseConnection::Three) | None => {
                     let id = b.id("sym_load", "connections", &conn.ean, "three-phase".into());
                     b.m.sym_load.push(SymLoadRow {
                         id,

@@ -92,7 +92,7 @@ impl ExportCounts {
 }
 
 fn blank(v: &FieldValue) -> bool {
-    matches!(v, FieldValue::Id(s) if s.trim().is_empty())
+    matches!(v, FieldValue::Unknown) || matches!(v, FieldValue::Id(s) if s.trim().is_empty())
 }
 
 /// The latest decision (or manual edit) that set `field` of connection `i`:
