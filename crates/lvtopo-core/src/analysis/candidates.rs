@@ -3,35 +3,11 @@
 //! found with an R-tree over the cable segments.
 
 use super::AnalysisOptions;
+use crate::model::placement::Segment;
 use crate::model::{Connection, Network, Topology};
 use crate::quality::stats::normal_cdf;
-use rstar::{AABB, PointDistance, RTree, RTreeObject};
+use rstar::{PointDistance, RTree};
 use std::collections::HashMap;
-
-/// One straight piece of a cable's geometry.
-#[derive(Clone, Copy, Debug)]
-struct Segment {
-    a: [f64; 2],
-    b: [f64; 2],
-    cable: usize,
-}
-
-impl RTreeObject for Segment {
-    type Envelope = AABB<[f64; 2]>;
-    fn envelope(&self) -> Self::Envelope {
-        AABB::from_corners(self.a, self.b)
-    }
-}
-
-impl PointDistance for Segment {
-    fn distance_2(&self, p: &[f64; 2]) -> f64 {
-        let (dx, dy) = (self.b[0] - self.a[0], self.b[1] - self.a[1]);
-        let len2 = dx * dx + dy * dy;
-        let u = if len2 > 0.0 { (((p[0] - self.a[0]) * dx + (p[1] - self.a[1]) * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
-        let (qx, qy) = (self.a[0] + u * dx - p[0], self.a[1] + u * dy - p[1]);
-        qx * qx + qy * qy
-    }
-}
 
 /// A feeder: an outgoing LV group of one station, with its cables.
 #[derive(Clone, Debug)]

@@ -5,11 +5,12 @@
 use super::network::{Cable, GeoPoint};
 use rstar::{AABB, PointDistance, RTree, RTreeObject};
 
+/// One straight piece of a cable's geometry (RD New metres); also the analysis's R-tree item.
 #[derive(Clone, Copy, Debug)]
-struct Segment {
-    a: [f64; 2],
-    b: [f64; 2],
-    cable: usize,
+pub(crate) struct Segment {
+    pub(crate) a: [f64; 2],
+    pub(crate) b: [f64; 2],
+    pub(crate) cable: usize,
 }
 
 impl RTreeObject for Segment {
